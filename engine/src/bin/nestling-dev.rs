@@ -1,0 +1,3 @@
+//! `nestling-dev`: the Nestling engine as a standalone Inngest dev server.
+
+fn main() {}

@@ -1,0 +1,1 @@
+//! Embedded durable executor that speaks the Inngest protocol, also a standalone dev server.

@@ -1,0 +1,1 @@
+//! NestJS-style module container, lifecycle, discovery, config and HTTP application for Rust.

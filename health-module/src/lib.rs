@@ -1,0 +1,1 @@
+//! Health endpoints and indicators for Nestling Inngest apps.

@@ -1,0 +1,1 @@
+//! Procedural macros that declare Inngest functions on Nestling services.

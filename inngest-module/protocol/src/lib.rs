@@ -1,0 +1,1 @@
+//! Inngest wire types, step hashing and request signatures shared by the Nestling SDK and engine.

@@ -1,0 +1,1 @@
+//! Inngest durable functions as Nestling service methods.

@@ -1,0 +1,1 @@
+//! Metrics and Prometheus exposition for Nestling Inngest apps.

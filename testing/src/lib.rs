@@ -1,0 +1,1 @@
+//! Testing module builder, provider overrides and an in-process engine for Nestling apps.
