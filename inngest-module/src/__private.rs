@@ -1,0 +1,3 @@
+//! Private API for generated code.
+
+pub use nestling::__private::*;
