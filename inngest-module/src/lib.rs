@@ -13,6 +13,7 @@ pub mod module;
 pub mod options;
 pub mod serve;
 pub mod service;
+pub mod telemetry;
 
 pub use client::*;
 pub use error::*;
@@ -23,6 +24,7 @@ pub use module::*;
 pub use options::*;
 pub use serve::*;
 pub use service::*;
+pub use telemetry::*;
 
 pub use nestling_inngest_macros::*;
 
