@@ -1,1 +1,27 @@
 //! Metrics and Prometheus exposition for Nestling Inngest apps.
+//!
+//! - [`MetricsRegistry`]: counters, gauges and histograms with labels, encoded in the Prometheus
+//!   text format with correct `# TYPE` lines, escaped label values and real histogram buckets.
+//! - [`FunctionMetrics`]: per-function run metrics under the names users of the NestJS package
+//!   know (`inngest_function_executions_total{function_id,result}`,
+//!   `inngest_function_execution_duration_seconds`), counting runs rather than re-entries.
+//! - [`ProcessStats`]: the process's resident memory, CPU time and uptime.
+
+mod config;
+mod error;
+mod function;
+mod http;
+mod registry;
+mod service;
+mod system;
+
+pub use config::MonitoringConfig;
+pub use error::Error;
+pub use function::{CallKind, ExecutionCall, FunctionMetrics, FunctionSummary, RunOutcome};
+pub use http::{MonitoringApi, monitoring_spec};
+pub use registry::{
+    Counter, CounterVec, Gauge, GaugeVec, Histogram, HistogramVec, MetricKind, MetricsRegistry,
+    PROMETHEUS_CONTENT_TYPE, RUN_DURATION_BUCKETS,
+};
+pub use service::{MetricsSummary, MonitoringService, SummaryTotals, SystemSummary};
+pub use system::{ProcessStats, register_process_metrics};
