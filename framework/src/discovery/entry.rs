@@ -46,7 +46,10 @@ pub struct MethodEntry {
 impl MethodEntry {
     /// Returns the value of the first metadata pair with this key.
     pub fn meta(&self, key: &str) -> Option<&'static str> {
-        self.metadata.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
+        self.metadata
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| *v)
     }
 }
 
