@@ -118,6 +118,10 @@ pub enum Error {
         hint: &'static str,
     },
 
+    /// An event to send is invalid (checked before anything is sent).
+    #[error("cannot send events: {0}")]
+    InvalidEvent(#[source] nestling_inngest_protocol::ProtocolError),
+
     /// The Inngest API answered 2xx with a body that is not what the protocol says.
     #[error("{operation}: {url} sent a reply that cannot be read: {message}")]
     ApiResponse {

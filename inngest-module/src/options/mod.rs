@@ -27,6 +27,7 @@ pub use env::{EnvSource, ProcessEnv, env_vars};
 pub use module_options::{
     ConnectionMode, InngestModuleOptions, MiddlewareHandle, OptionsMiddleware,
 };
+pub(crate) use problems::single_problem;
 pub use problems::{OptionProblem, OptionProblems, ValueSource};
 pub use resolve::{
     CLOUD_API_ORIGIN, CLOUD_EVENT_API_ORIGIN, DEV_SERVER_ORIGIN, PLACEHOLDER_EVENT_KEY,

@@ -67,6 +67,15 @@ impl fmt::Display for OptionProblem {
     }
 }
 
+/// One problem about an option set in code, for checks made after resolution.
+pub(crate) fn single_problem(field: &str, message: String) -> OptionProblems {
+    OptionProblems::single(OptionProblem {
+        field: field.to_owned(),
+        source: ValueSource::Option,
+        message,
+    })
+}
+
 /// Every problem found in one resolution, in option order; never empty.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OptionProblems(Vec<OptionProblem>);

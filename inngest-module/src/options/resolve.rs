@@ -157,6 +157,9 @@ pub struct ResolvedOptions {
     pub serve_host: String,
     /// Port advertised with a bare host name.
     pub serve_port: u16,
+    /// Where `serve_port` came from: when it is the default, automatic registration uses the
+    /// port the app really listens on instead.
+    pub serve_port_source: ValueSource,
     /// Whether automatic registration is off.
     pub disable_auto_registration: bool,
     /// Connect-mode settings (resolved in serve mode too, unused there).
@@ -302,6 +305,7 @@ impl fmt::Debug for ResolvedOptions {
             serve_path,
             serve_host,
             serve_port,
+            serve_port_source,
             disable_auto_registration,
             connect,
             tracing,
@@ -327,6 +331,7 @@ impl fmt::Debug for ResolvedOptions {
             .field("serve_path", serve_path)
             .field("serve_host", serve_host)
             .field("serve_port", serve_port)
+            .field("serve_port_source", serve_port_source)
             .field("disable_auto_registration", disable_auto_registration)
             .field("connect", connect)
             .field("tracing", tracing)
@@ -477,14 +482,16 @@ impl<E: EnvSource> Resolver<'_, E> {
             .path("serve_path", serve_path, &[ev::INNGEST_SERVE_PATH])
             .unwrap_or_else(|| path.clone());
         let explicit_port = *serve_port;
-        let serve_port = self
+        let (serve_port, serve_port_source) = self
             .parsed(
                 "serve_port",
                 explicit_port,
                 &[ev::INNGEST_SERVE_PORT, ev::PORT],
                 parse_port,
             )
-            .map_or(3000, |port| port.value);
+            .map_or((3000, ValueSource::Default), |port| {
+                (port.value, port.source)
+            });
         if explicit_port == Some(0) {
             self.problem(
                 "serve_port",
@@ -529,6 +536,7 @@ impl<E: EnvSource> Resolver<'_, E> {
             serve_path,
             serve_host,
             serve_port,
+            serve_port_source,
             disable_auto_registration: disable_auto_registration.unwrap_or(false),
             connect,
             tracing,
@@ -985,13 +993,11 @@ impl<E: EnvSource> Resolver<'_, E> {
 }
 
 fn invalid_one(field: &str, source: ValueSource, message: String) -> Error {
-    let problem = OptionProblem {
+    Error::InvalidOptions(OptionProblems::single(OptionProblem {
         field: field.to_owned(),
         source,
         message,
-    };
-
-    Error::InvalidOptions(OptionProblems::single(problem))
+    }))
 }
 
 /// The JS SDKs' boolean reading: `1`/`true` and `0`/`false`, any case.
@@ -1108,14 +1114,12 @@ fn origin_from_host(host: &str, port: u16) -> String {
     }
 }
 
-/// A signing key must be hex after an optional `signkey-<env>-` prefix (it is hex-decoded to
-/// compute the bearer token).
+/// A signing key must be hex after an optional `signkey-<env>-` prefix: the protocol
+/// hex-decodes it to compute the bearer token, so a key it cannot hash is rejected here.
 fn check_signing_key(key: &str) -> Result<(), String> {
-    let body = strip_signing_key_prefix(key);
-    let hex = !body.is_empty()
-        && body.len().is_multiple_of(2)
-        && body.bytes().all(|b| b.is_ascii_hexdigit());
-    if hex {
+    let usable = !nestling_inngest_protocol::strip_key_prefix(key).is_empty()
+        && nestling_inngest_protocol::hashed_signing_key(key).is_ok();
+    if usable {
         return Ok(());
     }
 
@@ -1124,20 +1128,6 @@ fn check_signing_key(key: &str) -> Result<(), String> {
          digits, as the Inngest dashboard shows it; check for a truncated or mis-pasted value"
             .to_owned(),
     )
-}
-
-fn strip_signing_key_prefix(key: &str) -> &str {
-    let Some(rest) = key.strip_prefix("signkey-") else {
-        return key;
-    };
-    match rest.split_once('-') {
-        Some((env, body))
-            if !env.is_empty() && env.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') =>
-        {
-            body
-        }
-        _ => key,
-    }
 }
 
 #[cfg(test)]

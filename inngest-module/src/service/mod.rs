@@ -1,1 +1,9 @@
-//! service.
+//! [`InngestService`]: what application code resolves from the container to send events and
+//! inspect or register the app's functions, and [`DefaultInngestService`], the module's
+//! implementation.
+
+mod inngest_service;
+mod state;
+
+pub use inngest_service::{DefaultInngestService, FRAMEWORK, InngestService};
+pub use state::{AutoRegistration, ConnectionState, EventTransform, FunctionSource, SkipReason};
