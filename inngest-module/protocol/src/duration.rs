@@ -5,6 +5,8 @@
 
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
+
 use crate::ProtocolError;
 
 const NANOS_PER_SECOND: u128 = 1_000_000_000;
@@ -117,6 +119,71 @@ pub fn format_duration(duration: Duration) -> String {
         }
     }
     out
+}
+
+/// Longest sleep or wait the server accepts.
+pub const MAX_SLEEP: Duration = Duration::from_secs(366 * 86_400);
+
+/// Reads an instant: RFC 3339 (what the JS SDK's `sleepUntil` sends, e.g.
+/// `"2025-01-01T09:00:00.000Z"`) or RFC 2822.
+///
+/// # Examples
+///
+/// ```
+/// use nestling_inngest_protocol::duration::parse_instant;
+///
+/// assert!(parse_instant("2025-01-01T09:00:00.000Z").is_some());
+/// assert!(parse_instant("1h30m").is_none());
+/// ```
+pub fn parse_instant(value: &str) -> Option<DateTime<Utc>> {
+    let value = value.trim();
+    DateTime::parse_from_rfc3339(value)
+        .or_else(|_| DateTime::parse_from_rfc2822(value))
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// When a sleep or wait ends: a value of 10 characters or more that reads as an instant is
+/// that instant, anything else a time string counted from `now` (the server's rule).
+///
+/// Callers apply their own policy for an empty value (a `waitForEvent` with an empty timeout
+/// expires at once) and for [`MAX_SLEEP`].
+///
+/// # Errors
+///
+/// [`ProtocolError::InvalidDuration`] if the value is neither.
+///
+/// # Examples
+///
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use nestling_inngest_protocol::duration::resolve_deadline;
+///
+/// let now = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
+/// assert_eq!(resolve_deadline("1h30m", now).unwrap(), Utc.with_ymd_and_hms(2025, 1, 1, 1, 30, 0).unwrap());
+/// assert_eq!(
+///     resolve_deadline("2025-01-02T00:00:00Z", now).unwrap(),
+///     Utc.with_ymd_and_hms(2025, 1, 2, 0, 0, 0).unwrap(),
+/// );
+/// ```
+pub fn resolve_deadline(value: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, ProtocolError> {
+    if value.len() >= 10
+        && let Some(at) = parse_instant(value)
+    {
+        return Ok(at);
+    }
+
+    let duration = parse_duration(value)?;
+    let delta =
+        chrono::Duration::from_std(duration).map_err(|_| ProtocolError::DurationOutOfRange {
+            input: value.to_owned(),
+            reason: "too far in the future".to_owned(),
+        })?;
+    now.checked_add_signed(delta)
+        .ok_or_else(|| ProtocolError::DurationOutOfRange {
+            input: value.to_owned(),
+            reason: "too far in the future".to_owned(),
+        })
 }
 
 fn parse_with_units(
@@ -323,6 +390,29 @@ mod tests {
         }
         assert_eq!(format_duration(secs(7 * 86_400)), "1w");
         assert_eq!(format_duration(Duration::ZERO), "0s");
+    }
+
+    #[test]
+    fn deadlines() {
+        use chrono::TimeZone;
+
+        let now = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
+        assert_eq!(
+            resolve_deadline("7d", now).unwrap(),
+            Utc.with_ymd_and_hms(2025, 1, 8, 0, 0, 0).unwrap()
+        );
+        assert_eq!(
+            resolve_deadline("Thu, 02 Jan 2025 00:00:00 GMT", now).unwrap(),
+            Utc.with_ymd_and_hms(2025, 1, 2, 0, 0, 0).unwrap()
+        );
+        // Long but not a date: read as a time string.
+        assert_eq!(
+            resolve_deadline("1h1m1s1ms1us", now).unwrap().timestamp(),
+            now.timestamp() + 3661
+        );
+        assert!(resolve_deadline("tomorrow", now).is_err());
+        assert!(resolve_deadline("", now).is_err());
+        assert!(resolve_deadline("99999999999w", now).is_err());
     }
 
     #[test]

@@ -248,6 +248,124 @@ impl SendEventsResponse {
     }
 }
 
+/// Key under which the server keeps its own metadata inside an event's `data`.
+pub const INNGEST_DATA_KEY: &str = "_inngest";
+
+/// The `correlation_id` that links an invoke step to the `inngest/function.finished` event of
+/// the run it started: `"<run id>.<hashed step id>"`.
+///
+/// # Examples
+///
+/// ```
+/// use nestling_inngest_protocol::event::invoke_correlation_id;
+///
+/// assert_eq!(invoke_correlation_id("01JRUN", "abc123"), "01JRUN.abc123");
+/// ```
+pub fn invoke_correlation_id(run_id: &str, hashed_step_id: &str) -> String {
+    format!("{run_id}.{hashed_step_id}")
+}
+
+/// `data._inngest` of an `inngest/function.invoked` event.
+///
+/// # Examples
+///
+/// ```
+/// use nestling_inngest_protocol::event::InvokeMetadata;
+///
+/// let meta: InvokeMetadata = serde_json::from_str(r#"{"fn_id":"app-child","correlation_id":"r.h"}"#).unwrap();
+/// assert_eq!(meta.fn_id, "app-child");
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvokeMetadata {
+    /// Composite id (slug) of the function to start.
+    #[serde(default)]
+    pub fn_id: String,
+    /// See [`invoke_correlation_id`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub correlation_id: Option<String>,
+    /// When the invoking step stops waiting, in ms since the epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expire: Option<i64>,
+    /// Group id of the invoking step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gid: Option<String>,
+    /// Name of the invoking step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// App of the invoking run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_app_id: Option<String>,
+    /// Function of the invoking run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_fn_id: Option<String>,
+    /// Function version of the invoking run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_fn_v: Option<i64>,
+    /// The invoking run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_run_id: Option<String>,
+}
+
+impl InvokeMetadata {
+    /// Reads `data._inngest` of an event, if it has one of this shape.
+    pub fn of(event: &Event) -> Option<Self> {
+        serde_json::from_value(event.data.get(INNGEST_DATA_KEY)?.clone()).ok()
+    }
+}
+
+/// `data` of an `inngest/scheduled.timer` event.
+///
+/// # Examples
+///
+/// ```
+/// use nestling_inngest_protocol::event::ScheduledTimerData;
+///
+/// let data = ScheduledTimerData {
+///     cron: "0 9 * * *".into(),
+///     scheduled_at: "2025-01-01T09:00:00Z".into(),
+///     fire_at: "2025-01-01T09:00:00Z".into(),
+/// };
+/// let json = serde_json::to_value(&data).unwrap();
+/// assert_eq!(json["scheduledAt"], "2025-01-01T09:00:00Z");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScheduledTimerData {
+    /// The cron expression of the trigger.
+    pub cron: String,
+    /// The tick's scheduled time, RFC 3339 UTC (also the event id).
+    #[serde(rename = "scheduledAt")]
+    pub scheduled_at: String,
+    /// When the tick fires after jitter, RFC 3339 UTC.
+    #[serde(rename = "fireAt")]
+    pub fire_at: String,
+}
+
+/// `data` of the `inngest/function.finished`, `.failed` and `.cancelled` events.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FunctionFinishedData {
+    /// Composite slug of the function.
+    pub function_id: String,
+    /// The run.
+    pub run_id: String,
+    /// The first triggering event.
+    pub event: Value,
+    /// All triggering events.
+    #[serde(default)]
+    pub events: Vec<Value>,
+    /// The return value, on success.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<Value>,
+    /// The error, on failure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<Value>,
+    /// Set when the run was started by an invoke step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub correlation_id: Option<String>,
+    /// `{"status": "Completed" | "Failed" | "Cancelled"}`.
+    #[serde(rename = "_inngest", default, skip_serializing_if = "Option::is_none")]
+    pub inngest: Option<Value>,
+}
+
 pub(crate) fn empty_object() -> Value {
     Value::Object(Map::new())
 }
@@ -310,6 +428,17 @@ mod tests {
 
         event.ts = Some(1_718_000_000_000);
         assert!(event.validate(0).is_ok());
+    }
+
+    #[test]
+    fn invoke_metadata_from_event() {
+        let event = Event::new(
+            FUNCTION_INVOKED_EVENT,
+            json!({"x": 1, "_inngest": {"fn_id": "app-child", "correlation_id": "r.h", "expire": 5}}),
+        );
+        let meta = InvokeMetadata::of(&event).unwrap();
+        assert_eq!((meta.fn_id.as_str(), meta.expire), ("app-child", Some(5)));
+        assert!(InvokeMetadata::of(&Event::new("a/b", json!({}))).is_none());
     }
 
     #[test]

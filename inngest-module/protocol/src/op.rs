@@ -2,10 +2,12 @@
 
 use std::fmt;
 
-use serde::de::{self, MapAccess, Visitor};
+use serde::de::{self, DeserializeOwned, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
+
+use crate::ProtocolError;
 
 /// The kind of an op; serialised as its name (`"StepRun"`, `"AIGateway"`, …).
 ///
@@ -352,6 +354,32 @@ impl Op {
         self.opts.as_ref()?.get(key)?.as_str()
     }
 
+    /// `opts` read as a typed options struct; absent `opts` give the struct's default.
+    ///
+    /// # Errors
+    ///
+    /// [`ProtocolError::Json`] if `opts` does not have the struct's shape.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use nestling_inngest_protocol::op::{InvokeFunctionOpts, Op};
+    ///
+    /// let op: Op = serde_json::from_str(
+    ///     r#"{"id":"h","op":"InvokeFunction","opts":{"function_id":"app-child","payload":{"data":{}},"timeout":"1h"}}"#,
+    /// ).unwrap();
+    /// let opts: InvokeFunctionOpts = op.opts_as().unwrap();
+    /// assert_eq!(opts.function_id, "app-child");
+    /// ```
+    pub fn opts_as<T: DeserializeOwned + Default>(&self) -> Result<T, ProtocolError> {
+        match &self.opts {
+            None | Some(Value::Null) => Ok(T::default()),
+            Some(opts) => {
+                T::deserialize(opts).map_err(|source| ProtocolError::json("op opts", source))
+            }
+        }
+    }
+
     /// The sleep target of a `Sleep` op: `opts.duration`, else `name` (the JS SDK's form).
     /// It is a time string (`"1h30m"`) or an ISO-8601 instant.
     pub fn sleep_target(&self) -> Option<&str> {
@@ -366,6 +394,60 @@ impl Op {
             .or(self.name.as_deref())
             .filter(|s| !s.is_empty())
     }
+}
+
+/// `opts` of a run-type op (`StepPlanned`, `StepRun`): the JS SDK's wrapper type and input.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunOpts {
+    /// Wrapper kind, e.g. `"step.sendEvent"`, `"step.ai.wrap"`.
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// Step input; an array when present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Option<Value>,
+    /// `"race"` for steps of a racing parallel group.
+    #[serde(
+        rename = "parallelMode",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub parallel_mode: Option<String>,
+}
+
+/// `opts` of a `Sleep` op (the Go SDK's form; JS puts the target in `name`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SleepOpts {
+    /// Time string or ISO-8601 instant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration: Option<String>,
+}
+
+/// `opts` of a `WaitForEvent` op.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WaitForEventOpts {
+    /// Awaited event name (Go; JS puts it in `name`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<String>,
+    /// Time string or ISO-8601 instant; empty means expire at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<String>,
+    /// CEL over `event` (the trigger) and `async` (the candidate).
+    #[serde(rename = "if", default, skip_serializing_if = "Option::is_none")]
+    pub expression: Option<String>,
+}
+
+/// `opts` of an `InvokeFunction` op.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct InvokeFunctionOpts {
+    /// Composite id of the function to invoke.
+    #[serde(default)]
+    pub function_id: String,
+    /// The invocation event's `data`, `v` and `user`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload: Option<Value>,
+    /// How long to wait for the result (1 year when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<String>,
 }
 
 impl<'de> Deserialize<'de> for Op {
@@ -455,6 +537,21 @@ mod tests {
         assert!(err.to_string().contains("missing field `id`"), "{err}");
         let err = serde_json::from_str::<Op>(r#"{"id":"x","op":"Nope"}"#).unwrap_err();
         assert!(err.to_string().contains("unknown variant `Nope`"), "{err}");
+    }
+
+    #[test]
+    fn typed_opts() {
+        let wait: Op = serde_json::from_value(json!({"id":"x","op":"WaitForEvent","name":"app/ok","opts":{"timeout":"1d","if":"async.data.id == 1"}})).unwrap();
+        let opts: WaitForEventOpts = wait.opts_as().unwrap();
+        assert_eq!(opts.expression.as_deref(), Some("async.data.id == 1"));
+        assert_eq!(opts.timeout.as_deref(), Some("1d"));
+
+        let run = Op::new(OpCode::StepPlanned, "x");
+        assert_eq!(run.opts_as::<RunOpts>().unwrap(), RunOpts::default());
+
+        let bad = Op::new(OpCode::Sleep, "x").with_opts(json!({"duration": 5}));
+        let err = bad.opts_as::<SleepOpts>().unwrap_err().to_string();
+        assert!(err.contains("op opts"), "{err}");
     }
 
     #[test]

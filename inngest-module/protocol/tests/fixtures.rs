@@ -5,6 +5,9 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+use nestling_inngest_protocol::duration::resolve_deadline;
+use nestling_inngest_protocol::event::{FUNCTION_INVOKED_EVENT, InvokeMetadata};
+use nestling_inngest_protocol::op::{InvokeFunctionOpts, RunOpts, SleepOpts, WaitForEventOpts};
 use nestling_inngest_protocol::{
     COMPLETE_STEP_ID, CallRequest, CronSchedule, Event, FunctionConfig, InBandSyncResponse,
     IntrospectionResponse, KeyMatch, MemoizedStep, Op, OpCode, ProtocolError, RegisterRequest,
@@ -141,6 +144,7 @@ fn every_call_request_parses_and_round_trips() {
     let mut parsed = 0;
     let mut rejected = 0;
     let mut memos = 0;
+    let mut invoked = 0;
 
     for fixture in load_fixtures() {
         for (i, exchange) in fixture.exchanges().filter(|(_, e)| is_executor_post(e)) {
@@ -175,6 +179,13 @@ fn every_call_request_parses_and_round_trips() {
                     .unwrap_or_else(|e| panic!("{} #{i} step {id}: {e}", fixture.name()));
                 check_memo_shape(&memo, value.get(), &fixture.name());
                 memos += 1;
+            }
+
+            if request.event.name == FUNCTION_INVOKED_EVENT {
+                let meta = InvokeMetadata::of(&request.event)
+                    .unwrap_or_else(|| panic!("{} #{i}: no _inngest metadata", fixture.name()));
+                assert_eq!(meta.source_app_id.as_deref(), Some("golden-app"));
+                invoked += 1;
             }
 
             if let Some(first) = request.events.first() {
@@ -243,11 +254,51 @@ fn every_206_body_round_trips_as_ops() {
                 "{} #{i}: re-serialised ops",
                 fixture.name()
             );
+            for op in &ops {
+                check_typed_opts(op, &format!("{} #{i}", fixture.name()));
+            }
             ops_seen += ops.len();
         }
     }
 
     assert!(ops_seen > 100, "only {ops_seen} ops seen");
+}
+
+/// Each op's `opts` reads as the typed options of its kind, with the values the JS SDK put
+/// there.
+fn check_typed_opts(op: &Op, at: &str) {
+    match op.op {
+        OpCode::WaitForEvent => {
+            let opts: WaitForEventOpts = op.opts_as().unwrap_or_else(|e| panic!("{at}: {e}"));
+            assert!(opts.timeout.is_some(), "{at}: waits carry a timeout");
+            assert!(op.wait_event_name().is_some(), "{at}: waits name an event");
+        }
+        OpCode::InvokeFunction => {
+            let opts: InvokeFunctionOpts = op.opts_as().unwrap_or_else(|e| panic!("{at}: {e}"));
+            assert!(opts.function_id.starts_with("golden-app-"), "{at}");
+            assert!(opts.payload.is_some(), "{at}");
+        }
+        OpCode::Sleep => {
+            let opts: SleepOpts = op.opts_as().unwrap_or_else(|e| panic!("{at}: {e}"));
+            assert!(
+                opts.duration.is_none(),
+                "{at}: JS puts the duration in `name`"
+            );
+            // JS sends "" for a compound duration string it could not parse (a known quirk).
+            if let Some(target) = op.sleep_target() {
+                let now = chrono::Utc::now();
+                let until = resolve_deadline(target, now).unwrap_or_else(|e| panic!("{at}: {e}"));
+                assert!(until > now - chrono::Duration::days(3650), "{at}: {target}");
+            }
+        }
+        OpCode::StepPlanned | OpCode::StepRun => {
+            let opts: RunOpts = op.opts_as().unwrap_or_else(|e| panic!("{at}: {e}"));
+            if op.name.as_deref() == Some("sendEvent") {
+                assert_eq!(opts.kind.as_deref(), Some("step.sendEvent"), "{at}");
+            }
+        }
+        _ => {}
+    }
 }
 
 #[test]
