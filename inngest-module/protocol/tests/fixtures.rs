@@ -205,6 +205,10 @@ fn every_call_request_parses_and_round_trips() {
         "the empty and the `hello` bodies, in v3 and v4"
     );
     assert!(memos > 100, "only {memos} memoised steps seen");
+    assert!(
+        invoked >= 2,
+        "child runs started by inngest/function.invoked: {invoked}"
+    );
 }
 
 /// The kinds of memo the fixtures hold, each mapped as the JS SDK reads it.
