@@ -584,21 +584,26 @@ impl FunctionConfig {
     }
 
     fn check_steps(&self, c: &mut Checker<'_>) {
-        if self.steps.is_empty() {
+        if self.steps.len() != 1 {
             c.push(
                 "steps",
-                "needs one entry keyed \"step\" with runtime.url".to_owned(),
+                format!(
+                    "has {} entries; a function has exactly one, keyed \"step\", with runtime.url",
+                    self.steps.len()
+                ),
             );
         }
         for (key, step) in &self.steps {
             let url = step.runtime.url.trim();
-            let connect = step.runtime.kind.as_deref() == Some("ws");
+            let scheme_ok = ["http://", "https://", "ws://", "wss://"]
+                .iter()
+                .any(|scheme| url.starts_with(scheme));
             if url.is_empty() {
                 c.push(format!("steps.{key}.runtime.url"), "is required".to_owned());
-            } else if !(connect || url.starts_with("http://") || url.starts_with("https://")) {
+            } else if !scheme_ok {
                 c.push(
                     format!("steps.{key}.runtime.url"),
-                    format!("{url:?} is not an http:// or https:// URL"),
+                    format!("{url:?} is not an http(s):// or ws(s):// URL"),
                 );
             }
             if let Some(retries) = step.retries
@@ -649,23 +654,16 @@ impl FunctionConfig {
             if rate.limit == 0 {
                 c.push("rateLimit.limit", "must be at least 1".to_owned());
             }
-            c.duration(
-                "rateLimit.period",
-                &rate.period,
-                Duration::from_secs(1),
-                DAY,
-            );
+            c.duration("rateLimit.period", &rate.period, Duration::ZERO, DAY);
         }
 
+        // The server reads a throttle limit of 0 as 1 and only checks that the period parses.
         if let Some(throttle) = &self.throttle {
-            if throttle.limit == 0 {
-                c.push("throttle.limit", "must be at least 1".to_owned());
-            }
             c.duration(
                 "throttle.period",
                 &throttle.period,
-                Duration::from_secs(1),
-                7 * DAY,
+                Duration::ZERO,
+                Duration::MAX,
             );
         }
 
@@ -734,8 +732,11 @@ impl FunctionConfig {
     }
 
     fn check_batch(&self, batch: &BatchEvents, c: &mut Checker<'_>) {
-        if batch.max_size == 0 {
-            c.push("batchEvents.maxSize", "must be at least 1".to_owned());
+        if batch.max_size < 2 {
+            c.push(
+                "batchEvents.maxSize",
+                format!("is {}; a batch holds at least 2 events", batch.max_size),
+            );
         }
         match parse_go_duration(&batch.timeout) {
             Ok(timeout) if timeout < Duration::from_secs(1) => c.push(
@@ -933,8 +934,22 @@ mod tests {
         assert_eq!(fields(&c), ["rateLimit.period", "debounce.period"]);
 
         let mut c = base();
+        c.throttle = Some(Throttle {
+            limit: 0,
+            period: "1x".into(),
+            burst: None,
+            key: None,
+        });
+        c.steps
+            .insert("other".into(), StepConfig::http("ftp://x", None));
+        assert_eq!(
+            fields(&c),
+            ["steps", "steps.other.runtime.url", "throttle.period"]
+        );
+
+        let mut c = base();
         c.batch_events = Some(BatchEvents {
-            max_size: 10,
+            max_size: 1,
             timeout: "1d".into(),
             key: None,
             expression: None,
@@ -950,7 +965,12 @@ mod tests {
         });
         assert_eq!(
             fields(&c),
-            ["batchEvents.timeout", "batchEvents", "batchEvents"]
+            [
+                "batchEvents.maxSize",
+                "batchEvents.timeout",
+                "batchEvents",
+                "batchEvents"
+            ]
         );
 
         let mut c = base();
