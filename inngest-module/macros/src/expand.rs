@@ -27,9 +27,7 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
         Err(err) => {
             let message =
                 "`#[functions]` goes on an inherent impl block, such as `impl UserService { ... }`";
-            let mut error = syn::Error::new(err.span(), message);
-            error.combine(err);
-            return error.to_compile_error();
+            return syn::Error::new(err.span(), message).to_compile_error();
         }
     };
 

@@ -64,15 +64,19 @@ fn apply_attribute(spec: &mut FunctionSpec, attr: &Attribute, errors: &mut Error
         .map(ToString::to_string)
         .unwrap_or_default();
     let span = attr.path().span();
+    let is_trigger = TRIGGER_ATTRIBUTES.contains(&name.as_str());
     let Some(input) = attribute_input(attr, errors) else {
+        // The syntax error is the one worth reading; do not add "no trigger" to it.
+        spec.trigger_written |= is_trigger;
         return;
     };
 
-    if !TRIGGER_ATTRIBUTES.contains(&name.as_str()) {
+    if !is_trigger {
         options::apply(spec, &name, input, span, errors);
         return;
     }
     let Input::List(args) = input else {
+        spec.trigger_written = true;
         errors.push(
             span,
             format!("write `#[{name}(...)]` with its arguments in parentheses"),
@@ -179,8 +183,12 @@ pub(crate) fn handler_context(
             true
         }
         Some(FnArg::Receiver(receiver)) => {
+            let span = match &receiver.mutability {
+                Some(token) => token.span,
+                None => receiver.self_token.span,
+            };
             errors.push(
-                receiver.span(),
+                span,
                 format!(
                     "{role} takes `&self`: the service is shared between concurrent runs; \
                      write {expected}"

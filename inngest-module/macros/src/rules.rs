@@ -10,7 +10,7 @@ const MAX_TRIGGERS: usize = 10;
 
 /// Checks what only the whole spec can show; `method_span` is used when something is missing.
 pub(crate) fn check(spec: &FunctionSpec, method: &str, method_span: Span, errors: &mut Errors) {
-    if spec.triggers.is_empty() {
+    if spec.triggers.is_empty() && !spec.trigger_written {
         errors.push(
             method_span,
             format!(

@@ -103,6 +103,9 @@ pub(crate) struct FunctionSpec {
     pub(crate) id: Option<At<String>>,
     pub(crate) name: Option<At<String>>,
     pub(crate) triggers: Vec<At<Trigger>>,
+    /// Whether a trigger was written at all, even one rejected by a check; a method whose only
+    /// trigger has a typo is told about the typo, not that it has no trigger.
+    pub(crate) trigger_written: bool,
     pub(crate) retries: Option<At<u32>>,
     pub(crate) idempotency: Option<At<String>>,
     pub(crate) batch: Option<At<Batch>>,

@@ -305,7 +305,6 @@ fn durations_cron_and_ranges_are_checked() {
             "Inngest allows at most 20 retries, got 21; choose a number from 0 to 20",
             "the debounce period \"500ms\" is shorter than the minimum of 1s",
             "the rate-limit period \"5 minutes\" is not a duration: \" minutes\" is not a unit; write a number followed by a unit (ms, s, m, h, d, w), such as \"30s\", \"5m\" or \"1h30m\"",
-            "the Inngest function `f` has no trigger; add #[on_event(\"...\")], #[on_events(\"...\", \"...\")], #[on_cron(\"...\")] or an `event`, `events` or `cron` key to #[function(...)]",
         ]
     );
 }

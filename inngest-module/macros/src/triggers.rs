@@ -75,6 +75,9 @@ pub(crate) fn function(spec: &mut FunctionSpec, args: Args, errors: &mut Errors)
     );
     identity(spec, &mut fields, errors);
 
+    spec.trigger_written |= ["event", "events", "cron"]
+        .iter()
+        .any(|key| fields.has(key));
     let event = fields.str("event", errors);
     let condition = fields.str("if", errors);
     let events = fields.take("events");
@@ -113,6 +116,7 @@ pub(crate) fn function(spec: &mut FunctionSpec, args: Args, errors: &mut Errors)
 
 /// Applies `#[on_event("name", if = "...")]`.
 pub(crate) fn on_event(spec: &mut FunctionSpec, args: Args, errors: &mut Errors) {
+    spec.trigger_written = true;
     let span = args.span;
     let mut fields = Fields::read(
         "`#[on_event]`",
@@ -138,6 +142,7 @@ pub(crate) fn on_event(spec: &mut FunctionSpec, args: Args, errors: &mut Errors)
 
 /// Applies `#[on_events("a", "b", ...)]`.
 pub(crate) fn on_events(spec: &mut FunctionSpec, args: Args, errors: &mut Errors) {
+    spec.trigger_written = true;
     let span = args.span;
     let mut names = Vec::new();
     let mut named = Vec::new();
@@ -170,6 +175,7 @@ pub(crate) fn on_events(spec: &mut FunctionSpec, args: Args, errors: &mut Errors
 
 /// Applies `#[on_cron("0 9 * * 1-5", timezone = "...", jitter = "...")]`.
 pub(crate) fn on_cron(spec: &mut FunctionSpec, args: Args, errors: &mut Errors) {
+    spec.trigger_written = true;
     let span = args.span;
     let mut fields = Fields::read(
         "`#[on_cron]`",
