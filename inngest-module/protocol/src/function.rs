@@ -454,6 +454,16 @@ impl FunctionConfig {
 
     /// Retry count the server applies: the step's, else the top-level one, else 4; capped at
     /// 20.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use nestling_inngest_protocol::FunctionConfig;
+    ///
+    /// let config = FunctionConfig { retries: Some(2), ..Default::default() };
+    /// assert_eq!((config.retries(), config.max_attempts()), (2, 3));
+    /// assert_eq!(FunctionConfig::default().max_attempts(), 5);
+    /// ```
     pub fn retries(&self) -> u32 {
         self.step()
             .and_then(|s| s.retries)
@@ -469,6 +479,18 @@ impl FunctionConfig {
     }
 
     /// Checks the configuration with the server's rules and returns the first problem.
+    ///
+    /// Checked: id and name present; 1–10 distinct triggers, event names (length, wildcard
+    /// placement), cron expressions and jitter (1 s – 5 min); exactly one step with an
+    /// http(s)/ws(s) URL; retries ≤ 20; at most 2 concurrency limits, with a key when scoped
+    /// to env or account; every time string parses and lies in its field's range (rate limit
+    /// ≤ 24 h, debounce 1 s – 7 d, batch timeout a Go duration ≥ 1 s); batches of at least 2
+    /// and not combined with cancel, debounce, singleton or priority; at most 5 cancel rules.
+    ///
+    /// Not checked here: CEL expressions (`expression`, `if`, `key`, `priority.run`), which
+    /// need an expression engine this crate does not carry; the engine checks them when it
+    /// compiles them. `debounce.timeout`, `cancel[].timeout` and `timeouts.*` are checked more
+    /// strictly than the server does (it ignores a value that does not parse).
     ///
     /// # Errors
     ///
@@ -497,6 +519,17 @@ impl FunctionConfig {
     }
 
     /// Every problem [`FunctionConfig::validate`] would report, in field order.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use nestling_inngest_protocol::FunctionConfig;
+    ///
+    /// let problems = FunctionConfig::default().problems();
+    /// let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    /// assert!(text[0].contains("`id` is required"), "{text:?}");
+    /// assert!(text.iter().any(|t| t.contains("`triggers`")));
+    /// ```
     pub fn problems(&self) -> Vec<ProtocolError> {
         let mut checker = Checker {
             id: &self.id,
