@@ -93,6 +93,7 @@ mod http;
 pub mod lifecycle;
 mod module;
 mod provider;
+pub mod shaku;
 mod token;
 
 pub use async_trait::async_trait;

@@ -104,7 +104,11 @@ fn entry(
         _ => (quote!(let _ = input;), quote!(this.#name() #awaited)),
     };
     if let ReturnType::Type(_, ty) = &sig.output
-        && let syn::Type::Reference(_) = **ty
+        && let syn::Type::Reference(reference) = &**ty
+        && reference
+            .lifetime
+            .as_ref()
+            .is_none_or(|l| l.ident != "static")
     {
         return Err(syn::Error::new(
             ty.span(),

@@ -56,6 +56,23 @@ fn struct_options(input: &DeriveInput) -> syn::Result<StructOptions> {
             Ok(())
         })?;
     }
+    // shaku's vocabulary, so that one struct can derive both `shaku::Component` and
+    // `Injectable`: `#[shaku(interface = Trait)]` names the trait without `dyn`.
+    for attr in input.attrs.iter().filter(|a| a.path().is_ident("shaku")) {
+        attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("interface") {
+                let ty: Type = meta.value()?.parse()?;
+                options.interfaces.push(match ty {
+                    Type::Path(path) => syn::parse_quote!(dyn #path),
+                    other => other,
+                });
+            } else if meta.input.peek(syn::Token![=]) {
+                // Other shaku options are shaku's business; skip their values.
+                meta.value()?.parse::<Expr>()?;
+            }
+            Ok(())
+        })?;
+    }
 
     Ok(options)
 }
@@ -77,6 +94,23 @@ fn field_init(field: &syn::Field) -> syn::Result<FieldInit> {
             }
             check_injectable_type(&field.ty)?;
             init = FieldInit::Inject;
+        } else if attr.path().is_ident("shaku") {
+            attr.parse_nested_meta(|meta| {
+                if meta.path.is_ident("inject") {
+                    check_injectable_type(&field.ty)?;
+                    init = FieldInit::Inject;
+                } else if meta.path.is_ident("default") {
+                    init = FieldInit::Default(Some(meta.value()?.parse()?));
+                } else if meta.path.is_ident("provide") {
+                    return Err(meta.error(
+                        "shaku providers (`#[shaku(provide)]`) can't be injected by nestling; \
+                         make the dependency a transient nestling provider and `#[inject]` it",
+                    ));
+                } else if meta.input.peek(syn::Token![=]) {
+                    meta.value()?.parse::<Expr>()?;
+                }
+                Ok(())
+            })?;
         } else if attr.path().is_ident("injectable") {
             attr.parse_nested_meta(|meta| {
                 if meta.path.is_ident("default") {

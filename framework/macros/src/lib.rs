@@ -15,7 +15,9 @@ use proc_macro::TokenStream;
 /// - On the struct, `#[injectable(...)]` takes `interface = dyn Trait` (repeatable: the
 ///   provider also resolves as `Arc<dyn Trait>`), `hooks(on_module_init, ...)` (the lifecycle
 ///   hooks the type implements) and `transient`.
-#[proc_macro_derive(Injectable, attributes(inject, injectable))]
+/// - shaku's vocabulary is understood too, so a struct can derive both `shaku::Component` and
+///   `Injectable`: `#[shaku(interface = Trait)]`, `#[shaku(inject)]`, `#[shaku(default = expr)]`.
+#[proc_macro_derive(Injectable, attributes(inject, injectable, shaku))]
 pub fn derive_injectable(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as syn::DeriveInput);
     injectable::expand(&input)
