@@ -791,3 +791,52 @@ async fn a_base_url_path_prefix_is_kept() {
         ["/inngest/e/NO_EVENT_KEY_SET", "/inngest/v0/runs/r1/batch"]
     );
 }
+
+#[tokio::test]
+async fn checkpoints_are_posted_once_and_a_409_means_stale() {
+    let fake = FakeInngest::start().await;
+    let path = "/v1/checkpoint/01JRUN/async";
+    fake.script(
+        path,
+        [
+            reply(200, "{}"),
+            reply(409, r#"{"error":"stale","status":409}"#),
+            reply(500, r#"{"error":"boom","status":500}"#),
+        ],
+    );
+    let client = client(&self_hosted(&fake, false), 5);
+    let body = json!({"run_id": "01JRUN", "fn_id": "f", "steps": []});
+
+    let accepted = client
+        .checkpoint_async("01JRUN", &body)
+        .await
+        .expect("accepted");
+    let stale = client
+        .checkpoint_async("01JRUN", &body)
+        .await
+        .expect("stale");
+    let failed = client.checkpoint_async("01JRUN", &body).await.unwrap_err();
+
+    assert_eq!(accepted, nestling_inngest::CheckpointOutcome::Accepted);
+    assert_eq!(stale, nestling_inngest::CheckpointOutcome::Stale);
+    assert!(
+        matches!(
+            failed,
+            Error::ApiStatus {
+                status: 500,
+                attempts: 1,
+                ..
+            }
+        ),
+        "{failed:?}"
+    );
+    let requests = fake.requests();
+    assert_eq!(
+        requests.len(),
+        3,
+        "no retries: the caller falls back to its 206"
+    );
+    assert_eq!(requests[0].path, path);
+    assert_eq!(requests[0].header("authorization"), Some(FIXTURE_BEARER));
+    assert_eq!(requests[0].json(), body);
+}

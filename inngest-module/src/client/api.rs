@@ -219,6 +219,7 @@ impl InngestClient {
             auth: Auth::None,
             body: Some(body),
             extra: vec![(h::EVENT_ID_SEED, seed)],
+            max_attempts: None,
         };
         let (status, bytes) = self.execute(&call).await?;
         let reply: SendEventsResponse = parse_reply(&call, &bytes)?;
@@ -276,6 +277,7 @@ impl InngestClient {
             auth: Auth::SigningKey,
             body: Some(body),
             extra,
+            max_attempts: None,
         };
         let (_, bytes) = self.execute(&call).await?;
 
@@ -303,6 +305,44 @@ impl InngestClient {
             .await
     }
 
+    /// Reports steps a v4-style run completed inside one request: `POST
+    /// {api}/v1/checkpoint/{run_id}/async` with `body` (`run_id`, `fn_id`, `qi_id`, `steps`, …).
+    ///
+    /// Not retried: on failure the caller falls back to returning the steps in its 206, as the
+    /// JS SDK does. A 409 means the dispatch is stale and the caller must stop.
+    ///
+    /// # Errors
+    ///
+    /// As [`register`](Self::register), except that 409 is [`CheckpointOutcome::Stale`].
+    pub async fn checkpoint_async(
+        &self,
+        run_id: &str,
+        body: &impl serde::Serialize,
+    ) -> Result<CheckpointOutcome, Error> {
+        let url = self.api_url(&["v1", "checkpoint", run_id, "async"])?;
+        let body = serde_json::to_vec(body).map_err(|e| Error::ApiResponse {
+            operation: "checkpoint steps",
+            url: url.to_string(),
+            message: format!("the checkpoint cannot be serialised: {e}"),
+        })?;
+        let call = Call {
+            operation: "checkpoint steps",
+            method: Method::POST,
+            shown_url: url.to_string(),
+            url,
+            auth: Auth::SigningKey,
+            body: Some(body),
+            extra: Vec::new(),
+            max_attempts: Some(1),
+        };
+
+        match self.execute(&call).await {
+            Ok(_) => Ok(CheckpointOutcome::Accepted),
+            Err(Error::ApiStatus { status: 409, .. }) => Ok(CheckpointOutcome::Stale),
+            Err(error) => Err(error),
+        }
+    }
+
     async fn get_json<T: DeserializeOwned>(
         &self,
         operation: &'static str,
@@ -317,6 +357,7 @@ impl InngestClient {
             auth: Auth::SigningKey,
             body: None,
             extra: Vec::new(),
+            max_attempts: None,
         };
         let (_, bytes) = self.execute(&call).await?;
 
@@ -335,6 +376,7 @@ impl InngestClient {
 
     /// Runs a call with retries and the signing-key fallback; returns a 2xx status and body.
     async fn execute(&self, call: &Call) -> Result<(StatusCode, bytes::Bytes), Error> {
+        let max_attempts = call.max_attempts.unwrap_or(self.retry.max_attempts);
         let mut use_fallback = false;
         let mut attempt = 0;
         loop {
@@ -347,7 +389,7 @@ impl InngestClient {
 
             let response = match self.request(call, bearer).send().await {
                 Ok(response) => response,
-                Err(source) if attempt < self.retry.max_attempts => {
+                Err(source) if attempt < max_attempts => {
                     tracing::debug!(
                         target: "nestling_inngest::client",
                         operation = call.operation,
@@ -387,7 +429,7 @@ impl InngestClient {
             }
 
             let retryable = status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS;
-            if retryable && attempt < self.retry.max_attempts {
+            if retryable && attempt < max_attempts {
                 let retry_after = retry_after(&response);
                 tracing::debug!(
                     target: "nestling_inngest::client",
@@ -437,6 +479,24 @@ impl InngestClient {
     }
 }
 
+/// What the server made of a checkpoint.
+///
+/// # Examples
+///
+/// ```
+/// use nestling_inngest::CheckpointOutcome;
+///
+/// assert_ne!(CheckpointOutcome::Accepted, CheckpointOutcome::Stale);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CheckpointOutcome {
+    /// The steps were stored.
+    Accepted,
+    /// The request belongs to a superseded dispatch (HTTP 409); stop executing.
+    Stale,
+}
+
 /// One API call, replayable for retries.
 struct Call {
     operation: &'static str,
@@ -447,6 +507,8 @@ struct Call {
     auth: Auth,
     body: Option<Vec<u8>>,
     extra: Vec<(&'static str, HeaderValue)>,
+    /// Attempts allowed, when the call must not use the client's policy.
+    max_attempts: Option<u32>,
 }
 
 async fn read_body(call: &Call, response: Response) -> Result<bytes::Bytes, Error> {

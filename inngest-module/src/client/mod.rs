@@ -8,5 +8,5 @@ mod api;
 mod retry;
 mod seed;
 
-pub use api::{InngestClient, SDK_HEADER, SDK_REGISTER_ID};
+pub use api::{CheckpointOutcome, InngestClient, SDK_HEADER, SDK_REGISTER_ID};
 pub use retry::RetryPolicy;

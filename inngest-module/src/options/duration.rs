@@ -5,53 +5,22 @@ use std::time::Duration;
 
 use serde::{Deserialize, Deserializer};
 
-/// Parses `"1500"` (milliseconds), `"1500ms"`, `"30s"`, `"2m"`, `"1h30m"` or `"1d"`.
+/// Parses `"1500"` (milliseconds, as the NestJS seed's numbers) or an Inngest time string
+/// such as `"1500ms"`, `"30s"`, `"1h30m"` or `"1d"` (the protocol crate's parser).
 ///
-/// Returns a message naming the accepted forms when the text is none of them.
+/// Returns a message naming the accepted forms when the text is neither.
 pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     if let Ok(millis) = text.parse::<u64>() {
         return Ok(Duration::from_millis(millis));
     }
 
-    let invalid = || {
+    nestling_inngest_protocol::parse_duration(text).map_err(|_| {
         format!(
             "`{text}` is not a duration; write milliseconds (`30000`) or a number with a unit \
              (`ms`, `s`, `m`, `h`, `d`), e.g. `30s` or `1m30s`"
         )
-    };
-    if text.is_empty() {
-        return Err(invalid());
-    }
-
-    let mut total = Duration::ZERO;
-    let mut rest = text;
-    while !rest.is_empty() {
-        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-        if digits == 0 {
-            return Err(invalid());
-        }
-        let number: u64 = rest[..digits].parse().map_err(|_| invalid())?;
-        rest = &rest[digits..];
-
-        let unit_len = rest.bytes().take_while(u8::is_ascii_alphabetic).count();
-        let unit_millis: u64 = match &rest[..unit_len] {
-            "ms" => 1,
-            "s" => 1_000,
-            "m" => 60_000,
-            "h" => 3_600_000,
-            "d" => 86_400_000,
-            _ => return Err(invalid()),
-        };
-        rest = &rest[unit_len..];
-
-        let millis = number.checked_mul(unit_millis).ok_or_else(invalid)?;
-        total = total
-            .checked_add(Duration::from_millis(millis))
-            .ok_or_else(invalid)?;
-    }
-
-    Ok(total)
+    })
 }
 
 /// `#[serde(deserialize_with)]` helper for `Option<Duration>` fields.
@@ -93,7 +62,7 @@ mod tests {
 
     #[test]
     fn rejects_junk_with_a_hint() {
-        for junk in ["", "s", "10x", "1.5s", "-1s", "ten"] {
+        for junk in ["", "s", "10x", "-1s", "ten", "10 minutes"] {
             let message = parse_duration(junk).unwrap_err();
             assert!(message.contains("not a duration"), "{junk}: {message}");
         }
