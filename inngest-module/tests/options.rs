@@ -931,3 +931,40 @@ fn event_key_placeholder_only_in_dev_setups() {
     let keyed = resolve(&app().event_key("k"), &[("INNGEST_SIGNING_KEY", KEY)]);
     assert_eq!(keyed.event_key_or_placeholder().ok(), Some("k"));
 }
+
+/// What a `for_root_async` factory does: read the options from the config module, then
+/// resolve them against the environment.
+#[test]
+fn options_read_from_the_config_service() {
+    use std::collections::HashMap;
+
+    use nestling::{ConfigOptions, ConfigService};
+
+    let config = ConfigService::load(
+        &ConfigOptions::new()
+            .without_files()
+            .set_default("inngest.id", "configured-app")
+            .set_default("inngest.base_url", "http://inngest:8288")
+            .set_default("inngest.health.check_interval", "45s")
+            .env_vars(HashMap::from([
+                ("APP_INNGEST__SERVE_PORT".to_owned(), "4321".to_owned()),
+                (
+                    "APP_INNGEST__CONNECT__MAX_WORKER_CONCURRENCY".to_owned(),
+                    "8".to_owned(),
+                ),
+            ])),
+    )
+    .expect("config loads");
+
+    let options: InngestModuleOptions = config.get("inngest").expect("options deserialise");
+    let resolved = resolve(&options, &[("INNGEST_SERVE_PORT", "9999")]);
+
+    assert_eq!(resolved.app_id, "configured-app");
+    assert_eq!(resolved.api_origin, "http://inngest:8288");
+    assert_eq!(
+        resolved.serve_port, 4321,
+        "the config value is an explicit option"
+    );
+    assert_eq!(resolved.connect.max_worker_concurrency, Some(8));
+    assert_eq!(resolved.health.check_interval, Duration::from_secs(45));
+}

@@ -14,15 +14,16 @@ use super::sections::{ConnectOptions, HealthOptions, MonitoringOptions, TracingO
 /// and steps) in the `middleware` module, and this alias will then point at
 /// `Arc<dyn InngestMiddleware>`. Code that builds options with
 /// [`InngestModuleOptions::middleware`] from an `Arc::new(MyMiddleware)` keeps compiling across
-/// that swap as long as `MyMiddleware` implements the real trait.
+/// that swap as long as `MyMiddleware` implements the real trait. Options print only the
+/// number of middleware, so the real trait needs no `Debug`.
 pub type MiddlewareHandle = Arc<dyn OptionsMiddleware>;
 
 /// Placeholder bound of [`MiddlewareHandle`] until the middleware trait of the execution side
-/// exists; any `Debug + Send + Sync` type fits it. It carries no hooks on purpose: nothing may
-/// come to depend on this trait.
-pub trait OptionsMiddleware: fmt::Debug + Send + Sync + 'static {}
+/// is in place; every `Send + Sync + 'static` type fits it. It carries no hooks on purpose:
+/// nothing may come to depend on this trait.
+pub trait OptionsMiddleware: Send + Sync + 'static {}
 
-impl<T: fmt::Debug + Send + Sync + 'static> OptionsMiddleware for T {}
+impl<T: Send + Sync + 'static> OptionsMiddleware for T {}
 
 /// How the app and Inngest talk to each other.
 ///
@@ -365,7 +366,7 @@ impl fmt::Debug for InngestModuleOptions {
             .field("serve_host", serve_host)
             .field("serve_origin", serve_origin)
             .field("environment", environment)
-            .field("middleware", middleware)
+            .field("middleware", &middleware.as_ref().map(Vec::len))
             .field("tracing", tracing)
             .field("monitoring", monitoring)
             .field("health", health)

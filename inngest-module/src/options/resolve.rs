@@ -337,7 +337,7 @@ impl fmt::Debug for ResolvedOptions {
             .field("tracing", tracing)
             .field("monitoring", monitoring)
             .field("health", health)
-            .field("middleware", middleware)
+            .field("middleware", &middleware.len())
             .finish()
     }
 }
