@@ -177,6 +177,23 @@ impl InngestClient {
     /// Cloud without a key; [`Error::ApiUnreachable`] and [`Error::ApiStatus`] (also when the
     /// body's `status` is not 200) after the retries; [`Error::ApiResponse`] for an unreadable
     /// reply.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), nestling_inngest::Error> {
+    /// use nestling_inngest::{InngestClient, InngestModuleOptions};
+    /// use nestling_inngest_protocol::Event;
+    ///
+    /// let options = InngestModuleOptions::new("shop").dev(true).resolve_from_process_env()?;
+    /// let client = InngestClient::new(&options)?;
+    /// let ids = client
+    ///     .send_events(&[Event::new("shop/order.placed", serde_json::json!({"order": 42}))])
+    ///     .await?;
+    /// println!("stored as {ids:?}");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn send_events(&self, events: &[Event]) -> Result<Vec<String>, Error> {
         validate_events(events).map_err(Error::InvalidEvent)?;
         let key = self

@@ -109,6 +109,18 @@ pub trait InngestService: Send + Sync + 'static {
     ///
     /// [`Error::InvalidOptions`] naming `serve_host` for an unusable host; otherwise as
     /// [`InngestClient::register`].
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn demo(inngest: std::sync::Arc<dyn nestling_inngest::InngestService>)
+    /// # -> Result<(), nestling_inngest::Error> {
+    /// // After the app is listening on a port chosen at run time:
+    /// let response = inngest.register_with_dev_server("127.0.0.1", 41_002).await?;
+    /// assert!(response.ok);
+    /// # Ok(())
+    /// # }
+    /// ```
     async fn register_with_dev_server(
         &self,
         host: &str,
