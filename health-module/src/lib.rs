@@ -1,1 +1,35 @@
 //! Health endpoints and indicators for Nestling Inngest apps.
+//!
+//! - [`HealthIndicator`]: something that says whether a part of the app is up, with details;
+//!   [`FnIndicator`] makes one from a closure, [`MemoryIndicator`] checks resident memory.
+//! - [`HealthChecks`]: the liveness and readiness indicators, checked together (concurrently,
+//!   with a timeout each) and reported in the shape of `@nestjs/terminus`, 200 when up and 503
+//!   when down; optionally re-checked in the background on an interval.
+
+mod check;
+mod error;
+mod http;
+mod indicator;
+mod indicators;
+mod service;
+mod settings;
+
+pub use check::{
+    DEFAULT_CHECK_TIMEOUT, HealthChecks, HealthReport, HealthState, Probe, run_indicators,
+};
+pub use error::Error;
+pub use http::HealthApi;
+pub use indicator::{
+    FnIndicator, HealthIndicator, IndicatorFuture, IndicatorResult, IndicatorStatus,
+};
+pub use indicators::{
+    DEFAULT_MEMORY_LIMIT_BYTES, ExecutionLog, InngestHealthIndicator, LastExecution,
+    MemoryIndicator,
+};
+pub use service::{HealthService, INNGEST_KEY, MEMORY_KEY};
+pub use settings::HealthSettings;
+
+/// Formats a time as RFC 3339 in UTC with second precision.
+pub(crate) fn rfc3339(at: std::time::SystemTime) -> String {
+    chrono::DateTime::<chrono::Utc>::from(at).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}

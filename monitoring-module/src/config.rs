@@ -11,13 +11,13 @@ use std::time::Duration;
 ///
 /// ```
 /// use std::time::Duration;
-/// use nestling_monitoring::MonitoringConfig;
+/// use nestling_monitoring::MonitoringSettings;
 ///
-/// let config = MonitoringConfig { metrics_interval: Duration::from_secs(15), ..Default::default() };
+/// let config = MonitoringSettings { metrics_interval: Duration::from_secs(15), ..Default::default() };
 /// assert_eq!(config.metrics_path, "/metrics");
 /// ```
 #[derive(Debug, Clone, PartialEq)]
-pub struct MonitoringConfig {
+pub struct MonitoringSettings {
     /// Serve the endpoints at all.
     pub enabled: bool,
     /// Record function runs; when off the endpoints serve only process metrics.
@@ -36,7 +36,7 @@ pub struct MonitoringConfig {
     pub docs_path: Option<String>,
 }
 
-impl Default for MonitoringConfig {
+impl Default for MonitoringSettings {
     fn default() -> Self {
         Self {
             enabled: true,

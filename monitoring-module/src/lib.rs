@@ -15,7 +15,7 @@ mod registry;
 mod service;
 mod system;
 
-pub use config::MonitoringConfig;
+pub use config::MonitoringSettings;
 pub use error::Error;
 pub use function::{CallKind, ExecutionCall, FunctionMetrics, FunctionSummary, RunOutcome};
 pub use http::{MonitoringApi, monitoring_spec};

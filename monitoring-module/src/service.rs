@@ -4,7 +4,7 @@ use std::sync::{Arc, Mutex};
 
 use poem_openapi::Object;
 
-use crate::config::MonitoringConfig;
+use crate::config::MonitoringSettings;
 use crate::function::{ExecutionCall, FunctionMetrics, FunctionSummary, RunOutcome};
 use crate::registry::MetricsRegistry;
 use crate::system::{ProcessStats, register_process_metrics};
@@ -64,16 +64,16 @@ pub struct MetricsSummary {
 /// # Examples
 ///
 /// ```
-/// use nestling_monitoring::{MonitoringConfig, MonitoringService};
+/// use nestling_monitoring::{MonitoringSettings, MonitoringService};
 ///
-/// let monitoring = MonitoringService::new(MonitoringConfig::default()).unwrap();
+/// let monitoring = MonitoringService::new(MonitoringSettings::default()).unwrap();
 /// let signups = monitoring.registry().counter("app_signups_total", "Sign-ups").unwrap();
 /// signups.inc();
 /// assert!(monitoring.prometheus().contains("app_signups_total 1"));
 /// ```
 #[derive(Debug)]
 pub struct MonitoringService {
-    config: MonitoringConfig,
+    config: MonitoringSettings,
     registry: MetricsRegistry,
     functions: FunctionMetrics,
     sampler: Mutex<Option<tokio::task::JoinHandle<()>>>,
@@ -85,7 +85,7 @@ impl MonitoringService {
     /// # Errors
     /// [`Error::Conflict`] cannot happen on a new registry; the `Result` is for
     /// [`MonitoringService::with_registry`]'s sake.
-    pub fn new(config: MonitoringConfig) -> Result<Arc<Self>, Error> {
+    pub fn new(config: MonitoringSettings) -> Result<Arc<Self>, Error> {
         Self::with_registry(config, MetricsRegistry::new())
     }
 
@@ -95,7 +95,7 @@ impl MonitoringService {
     /// [`Error::Conflict`] when the registry already holds one of the module's metric names
     /// with another type.
     pub fn with_registry(
-        config: MonitoringConfig,
+        config: MonitoringSettings,
         registry: MetricsRegistry,
     ) -> Result<Arc<Self>, Error> {
         let functions = FunctionMetrics::new(&registry)?;
@@ -110,7 +110,7 @@ impl MonitoringService {
     }
 
     /// The settings the service runs with.
-    pub fn config(&self) -> &MonitoringConfig {
+    pub fn config(&self) -> &MonitoringSettings {
         &self.config
     }
 

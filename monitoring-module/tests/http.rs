@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use nestling_monitoring::{ExecutionCall, MonitoringConfig, MonitoringService, RunOutcome};
+use nestling_monitoring::{ExecutionCall, MonitoringService, MonitoringSettings, RunOutcome};
 use poem::listener::{Acceptor, Listener, TcpListener};
 
 async fn serve(service: &Arc<MonitoringService>) -> SocketAddr {
@@ -39,7 +39,7 @@ fn record_sample_runs(service: &MonitoringService) {
 
 #[tokio::test]
 async fn prometheus_exposition_is_served_with_its_content_type() {
-    let service = MonitoringService::new(MonitoringConfig::default()).unwrap();
+    let service = MonitoringService::new(MonitoringSettings::default()).unwrap();
     record_sample_runs(&service);
     let latency = service
         .registry()
@@ -96,7 +96,7 @@ async fn the_exposition_passes_promtool_check_metrics() {
         return;
     };
 
-    let service = MonitoringService::new(MonitoringConfig::default()).unwrap();
+    let service = MonitoringService::new(MonitoringSettings::default()).unwrap();
     record_sample_runs(&service);
     service
         .registry()
@@ -132,7 +132,7 @@ async fn the_exposition_passes_promtool_check_metrics() {
 
 #[tokio::test]
 async fn json_summaries_report_runs_not_reentries() {
-    let service = MonitoringService::new(MonitoringConfig::default()).unwrap();
+    let service = MonitoringService::new(MonitoringSettings::default()).unwrap();
     record_sample_runs(&service);
     let addr = serve(&service).await;
 
@@ -178,7 +178,7 @@ async fn json_summaries_report_runs_not_reentries() {
 
 #[tokio::test]
 async fn collect_metrics_off_records_nothing() {
-    let config = MonitoringConfig {
+    let config = MonitoringSettings {
         collect_metrics: false,
         ..Default::default()
     };
@@ -193,7 +193,7 @@ async fn collect_metrics_off_records_nothing() {
 
 #[tokio::test]
 async fn openapi_spec_and_docs_ui_are_served_at_the_configured_paths() {
-    let config = MonitoringConfig {
+    let config = MonitoringSettings {
         metrics_path: "/ops/metrics".to_owned(),
         docs_path: Some("/ops/docs".to_owned()),
         ..Default::default()

@@ -1,0 +1,277 @@
+//! The Inngest indicator: is the integration up, and is it ready for work, in the app's
+//! connection mode.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::SystemTime;
+
+use nestling_inngest::{ConnectionMode, ConnectionState, InngestService};
+use serde_json::{Value, json};
+
+use crate::indicator::{HealthIndicator, IndicatorFuture, IndicatorResult};
+
+/// The last call of each function, as the health module's execution hook saw it.
+///
+/// Fed by [`ExecutionLog::record`]; the module registers it as an execution hook so that the
+/// detailed health report can show when each function last ran and whether that went well.
+///
+/// # Examples
+///
+/// ```
+/// use nestling_health::ExecutionLog;
+///
+/// let log = ExecutionLog::default();
+/// log.record("shop-send-receipt", true);
+/// assert!(log.last("shop-send-receipt").unwrap().succeeded);
+/// assert!(log.last("shop-other").is_none());
+/// ```
+#[derive(Debug, Default)]
+pub struct ExecutionLog {
+    last: RwLock<HashMap<String, LastExecution>>,
+}
+
+/// One function's last call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LastExecution {
+    /// When the call ended.
+    pub at: SystemTime,
+    /// Whether it ended without an error.
+    pub succeeded: bool,
+}
+
+impl ExecutionLog {
+    /// Records that `function_id` was just called and whether the call succeeded.
+    pub fn record(&self, function_id: &str, succeeded: bool) {
+        let mut last = self
+            .last
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        last.insert(
+            function_id.to_owned(),
+            LastExecution {
+                at: SystemTime::now(),
+                succeeded,
+            },
+        );
+    }
+
+    /// The last call of `function_id`, if one was seen.
+    pub fn last(&self, function_id: &str) -> Option<LastExecution> {
+        let last = self
+            .last
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        last.get(function_id).copied()
+    }
+}
+
+/// Says whether Inngest works for this app, without sending anything: it reads the service's
+/// mode, connection state and functions, so checking it costs nothing and changes nothing.
+///
+/// - serve mode: up as soon as the service exists (Inngest calls the app over HTTP);
+/// - connect mode: up only while the connection is `ACTIVE`.
+///
+/// # Examples
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use std::sync::Arc;
+/// use nestling_health::InngestHealthIndicator;
+/// use nestling_inngest::{ConnectionState, DefaultInngestService, InngestModuleOptions};
+///
+/// let env = BTreeMap::from([("INNGEST_DEV", "1"), ("INNGEST_MODE", "connect")]);
+/// let options = InngestModuleOptions::new("worker").resolve(&env)?;
+/// let service = Arc::new(DefaultInngestService::new(options, Arc::new(|_: &str, _: &str| Vec::new()))?);
+/// let indicator = InngestHealthIndicator::new(service.clone());
+///
+/// let down = indicator.is_ready("inngest");
+/// assert!(!down.is_up());
+/// assert_eq!(down.details["connectionState"], "CLOSED");
+///
+/// service.set_connection_state(ConnectionState::Active);
+/// assert!(indicator.is_healthy("inngest").is_up());
+/// # Ok::<(), nestling_inngest::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct InngestHealthIndicator {
+    service: Arc<dyn InngestService>,
+    executions: Option<Arc<ExecutionLog>>,
+}
+
+impl std::fmt::Debug for InngestHealthIndicator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InngestHealthIndicator")
+            .field("app_id", &self.service.options().app_id)
+            .field("mode", &self.service.options().mode)
+            .finish_non_exhaustive()
+    }
+}
+
+impl InngestHealthIndicator {
+    /// An indicator over the app's Inngest service.
+    pub fn new(service: Arc<dyn InngestService>) -> Self {
+        Self {
+            service,
+            executions: None,
+        }
+    }
+
+    /// Also reports each function's last execution (in [`details`](Self::details)).
+    pub fn with_execution_log(mut self, log: Arc<ExecutionLog>) -> Self {
+        self.executions = Some(log);
+        self
+    }
+
+    /// Whether the integration is up: in serve mode always, in connect mode while `ACTIVE`.
+    pub fn is_healthy(&self, key: &str) -> IndicatorResult {
+        let functions = self.service.function_count();
+        match self.mode() {
+            Mode::Serve => IndicatorResult::up(key)
+                .with("message", "Inngest client is healthy")
+                .with("mode", "serve")
+                .with("functions", functions),
+            Mode::Connect(state) if state.is_connected() => IndicatorResult::up(key)
+                .with("message", "Inngest worker is connected")
+                .with("mode", "connect")
+                .with("connectionState", state.as_str())
+                .with("functions", functions),
+            Mode::Connect(state) => IndicatorResult::down_because(
+                key,
+                format!("Connection not active: {}", state.as_str()),
+            )
+            .with("mode", "connect")
+            .with("connectionState", state.as_str())
+            .with("functions", functions),
+        }
+    }
+
+    /// Whether the app can take work now: in serve mode always, in connect mode while
+    /// `ACTIVE`.
+    pub fn is_ready(&self, key: &str) -> IndicatorResult {
+        let functions = self.service.function_count();
+        match self.mode() {
+            Mode::Serve => IndicatorResult::up(key)
+                .with("message", "Inngest is ready")
+                .with("mode", "serve")
+                .with("functionsRegistered", functions),
+            Mode::Connect(state) if state.is_connected() => IndicatorResult::up(key)
+                .with("message", "Inngest is ready")
+                .with("mode", "connect")
+                .with("functionsRegistered", functions)
+                .with("connectionState", state.as_str()),
+            Mode::Connect(state) => IndicatorResult::down_because(
+                key,
+                format!("Worker not ready: connection state is {}", state.as_str()),
+            )
+            .with("mode", "connect")
+            .with("functionsRegistered", functions)
+            .with("connectionState", state.as_str()),
+        }
+    }
+
+    /// The `info.inngest` entry of `GET /health/inngest`: status, mode, function count, last
+    /// sync, and the connection state in connect mode.
+    pub fn summary(&self, key: &str) -> IndicatorResult {
+        let healthy = self.is_healthy(key);
+        let mut result = if healthy.is_up() {
+            IndicatorResult::up(key)
+        } else {
+            IndicatorResult::down(key)
+        };
+        if let Some(message) = healthy.details.get("message").filter(|_| !healthy.is_up()) {
+            result = result.with("message", message.clone());
+        }
+
+        result = result
+            .with("mode", self.mode_name())
+            .with("functions", self.service.function_count());
+        if let Mode::Connect(state) = self.mode() {
+            result = result.with("connectionState", state.as_str());
+        }
+        // The SDK does not record when the app last synced with Inngest, so this stays null
+        // until `InngestService` reports it.
+        result.with("lastSync", Value::Null)
+    }
+
+    /// Per-function status for the detailed report: id, name, `healthy` or `failing` (from
+    /// the last execution seen, if any) and when it was.
+    pub fn details(&self) -> Vec<Value> {
+        self.service
+            .functions()
+            .into_iter()
+            .map(|function| {
+                let last = self
+                    .executions
+                    .as_ref()
+                    .and_then(|log| log.last(&function.id));
+                let status = match last {
+                    Some(LastExecution {
+                        succeeded: false, ..
+                    }) => "failing",
+                    _ => "healthy",
+                };
+                json!({
+                    "id": function.id,
+                    "name": function.name,
+                    "status": status,
+                    "lastExecution": last.map(|last| crate::rfc3339(last.at)),
+                })
+            })
+            .collect()
+    }
+
+    /// This indicator as a liveness check reporting under `key`.
+    pub fn liveness(&self, key: impl Into<String>) -> Arc<dyn HealthIndicator> {
+        Arc::new(Check {
+            indicator: self.clone(),
+            key: key.into(),
+            ready: false,
+        })
+    }
+
+    /// This indicator as a readiness check reporting under `key`.
+    pub fn readiness(&self, key: impl Into<String>) -> Arc<dyn HealthIndicator> {
+        Arc::new(Check {
+            indicator: self.clone(),
+            key: key.into(),
+            ready: true,
+        })
+    }
+
+    fn mode(&self) -> Mode {
+        match self.service.options().mode {
+            ConnectionMode::Connect => Mode::Connect(self.service.connection_state()),
+            _ => Mode::Serve,
+        }
+    }
+
+    fn mode_name(&self) -> &'static str {
+        match self.mode() {
+            Mode::Serve => "serve",
+            Mode::Connect(_) => "connect",
+        }
+    }
+}
+
+enum Mode {
+    Serve,
+    Connect(ConnectionState),
+}
+
+#[derive(Debug)]
+struct Check {
+    indicator: InngestHealthIndicator,
+    key: String,
+    ready: bool,
+}
+
+impl HealthIndicator for Check {
+    fn check(&self) -> IndicatorFuture<'_> {
+        let result = if self.ready {
+            self.indicator.is_ready(&self.key)
+        } else {
+            self.indicator.is_healthy(&self.key)
+        };
+        Box::pin(std::future::ready(result))
+    }
+}
