@@ -5,21 +5,43 @@
 
 use std::time::Duration;
 
+use nestling_inngest_protocol::ProtocolError;
 use proc_macro2::Span;
 
 /// Parses an Inngest time string (`"30s"`, `"1h30m"`, `"7d"`), as the server does.
 pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
-    duration_parser::parse(text)
+    nestling_inngest_protocol::parse_duration(text).map_err(reason)
+}
+
+/// Parses a time string the way Go's `time.ParseDuration` does (no days or weeks), which is
+/// how the server reads the batch timeout.
+pub(crate) fn parse_go_duration(text: &str) -> Result<Duration, String> {
+    nestling_inngest_protocol::parse_go_duration(text).map_err(reason)
 }
 
 /// Checks a five-field cron expression, optionally prefixed with `TZ=<zone> `.
 pub(crate) fn check_cron(expression: &str) -> Result<(), String> {
-    cron_parser::check(expression)
+    nestling_inngest_protocol::validate_cron(expression).map_err(reason)
 }
 
 /// Checks an IANA time-zone name such as `Europe/Paris`.
 pub(crate) fn check_timezone(zone: &str) -> Result<(), String> {
-    cron_parser::check_timezone(zone)
+    if zone.is_empty() || zone.contains(char::is_whitespace) {
+        return Err(format!(
+            "\"{zone}\" is not an IANA time zone name such as \"Europe/Paris\" or \"UTC\""
+        ));
+    }
+    // The cron parser is the one place that knows which zones the scheduler accepts.
+    nestling_inngest_protocol::validate_cron(&format!("TZ={zone} * * * * *")).map_err(reason)
+}
+
+/// The part of a protocol error that explains the problem, without repeating the input.
+fn reason(error: ProtocolError) -> String {
+    match error {
+        ProtocolError::InvalidDuration { reason, .. } => reason,
+        ProtocolError::InvalidCron { reason, .. } => reason,
+        other => other.to_string(),
+    }
 }
 
 /// Parses a duration argument and checks that it lies within `min..=max`.
@@ -36,8 +58,8 @@ pub(crate) fn duration_within(
         syn::Error::new(
             span,
             format!(
-                "{what} \"{text}\" is not a duration: {reason}; write a number followed by a unit \
-                 (ms, s, m, h, d, w), such as \"30s\", \"5m\" or \"1h30m\""
+                "{what} \"{text}\" is not a duration: {reason}; write a number and a unit, such \
+                 as \"30s\", \"5m\" or \"1h30m\""
             ),
         )
     })?;
@@ -109,141 +131,6 @@ fn edit_distance(a: &str, b: &str) -> usize {
         previous = current;
     }
     previous[b.len()]
-}
-
-// The protocol crate owns the parsers the SDK and the engine share; until its duration and cron
-// modules exist, these local versions follow the same rules so the attribute checks can be
-// written and tested. Only the two modules below change when the swap happens.
-mod duration_parser {
-    use std::time::Duration;
-
-    pub(super) fn parse(text: &str) -> Result<Duration, String> {
-        let trimmed = text.trim();
-        if trimmed.is_empty() {
-            return Err("it is empty".to_owned());
-        }
-        if trimmed.starts_with('-') {
-            return Err("it is negative".to_owned());
-        }
-
-        let mut rest = trimmed.strip_prefix('+').unwrap_or(trimmed);
-        let mut total = 0f64;
-        while !rest.is_empty() {
-            let number_len = rest
-                .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-                .ok_or_else(|| format!("\"{rest}\" has no unit"))?;
-            if number_len == 0 {
-                return Err(format!("expected a number before \"{rest}\""));
-            }
-            let number: f64 = rest[..number_len]
-                .parse()
-                .map_err(|_| format!("\"{}\" is not a number", &rest[..number_len]))?;
-            rest = &rest[number_len..];
-
-            let unit_len = rest
-                .find(|c: char| c.is_ascii_digit() || c == '.')
-                .unwrap_or(rest.len());
-            let nanos_per_unit = match &rest[..unit_len] {
-                "ns" => 1e0,
-                "us" | "µs" | "μs" => 1e3,
-                "ms" => 1e6,
-                "s" => 1e9,
-                "m" => 60e9,
-                "h" => 3_600e9,
-                "d" => 86_400e9,
-                "w" => 604_800e9,
-                other => return Err(format!("\"{other}\" is not a unit")),
-            };
-            rest = &rest[unit_len..];
-            total += number * nanos_per_unit;
-        }
-
-        Ok(Duration::from_nanos(total as u64))
-    }
-}
-
-mod cron_parser {
-    pub(super) fn check(expression: &str) -> Result<(), String> {
-        let mut body = expression.trim();
-        for prefix in ["TZ=", "CRON_TZ="] {
-            if let Some(rest) = body.strip_prefix(prefix) {
-                let (zone, schedule) = rest.split_once(' ').ok_or_else(|| {
-                    "a time zone prefix must be followed by the schedule".to_owned()
-                })?;
-                check_timezone(zone)?;
-                body = schedule.trim();
-            }
-        }
-
-        if body.starts_with('@') {
-            return Err(format!(
-                "descriptors such as \"{body}\" are not accepted by Inngest; write the five fields"
-            ));
-        }
-        let fields: Vec<&str> = body.split_whitespace().collect();
-        if fields.len() != 5 {
-            return Err(format!(
-                "it has {} fields, Inngest expects 5 (minute hour day-of-month month day-of-week)",
-                fields.len()
-            ));
-        }
-
-        let limits = [
-            ("minute", 0, 59),
-            ("hour", 0, 23),
-            ("day of month", 1, 31),
-            ("month", 1, 12),
-            ("day of week", 0, 7),
-        ];
-        for (field, (name, min, max)) in fields.iter().zip(limits) {
-            check_field(field, name, min, max)?;
-        }
-        Ok(())
-    }
-
-    fn check_field(field: &str, name: &str, min: u32, max: u32) -> Result<(), String> {
-        for part in field.split(',') {
-            let (range, step) = match part.split_once('/') {
-                Some((range, step)) => (range, Some(step)),
-                None => (part, None),
-            };
-            if let Some(step) = step
-                && step.parse::<u32>().map_or(true, |step| step == 0)
-            {
-                return Err(format!(
-                    "the {name} step \"{step}\" must be a positive integer"
-                ));
-            }
-            if range == "*" || range == "?" {
-                continue;
-            }
-            let (low, high) = range.split_once('-').unwrap_or((range, range));
-            for bound in [low, high] {
-                let in_range = bound.parse::<u32>().is_ok_and(|v| (min..=max).contains(&v));
-                let named = bound.len() == 3 && bound.chars().all(|c| c.is_ascii_alphabetic());
-                if !in_range && !named {
-                    return Err(format!(
-                        "the {name} field \"{field}\" must use values {min}-{max}"
-                    ));
-                }
-            }
-        }
-        Ok(())
-    }
-
-    pub(super) fn check_timezone(zone: &str) -> Result<(), String> {
-        let plausible = !zone.is_empty()
-            && zone
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '_' | '-' | '+'));
-        if plausible {
-            Ok(())
-        } else {
-            Err(format!(
-                "\"{zone}\" is not an IANA time zone such as \"Europe/Paris\""
-            ))
-        }
-    }
 }
 
 #[cfg(test)]

@@ -360,6 +360,13 @@ fn batch_timeout(fields: &mut Fields, errors: &mut Errors) -> Option<String> {
         );
         return None;
     }
+    if let Err(reason) = crate::check::parse_go_duration(&text) {
+        errors.push(
+            span,
+            format!("the batch timeout \"{text}\" is not a duration: {reason}; write it in h, m or s, such as \"10s\""),
+        );
+        return None;
+    }
     match crate::check::duration_within(&text, span, "the batch timeout", SECOND, None) {
         Ok(_) => Some(text),
         Err(err) => {

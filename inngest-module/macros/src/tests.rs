@@ -301,10 +301,10 @@ fn durations_cron_and_ranges_are_checked() {
     assert_eq!(
         messages,
         [
-            "invalid cron expression \"0 9 * *\": it has 4 fields, Inngest expects 5 (minute hour day-of-month month day-of-week)",
+            "invalid cron expression \"0 9 * *\": expected exactly 5 fields, found 4; the fields are minute, hour, day of month, month and day of week, such as \"0 9 * * 1-5\"",
             "Inngest allows at most 20 retries, got 21; choose a number from 0 to 20",
             "the debounce period \"500ms\" is shorter than the minimum of 1s",
-            "the rate-limit period \"5 minutes\" is not a duration: \" minutes\" is not a unit; write a number followed by a unit (ms, s, m, h, d, w), such as \"30s\", \"5m\" or \"1h30m\"",
+            "the rate-limit period \"5 minutes\" is not a duration: unknown unit \" minutes\"; use one of ns, us, ms, s, m, h, d, w; write a number and a unit, such as \"30s\", \"5m\" or \"1h30m\"",
         ]
     );
 }

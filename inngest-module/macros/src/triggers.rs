@@ -281,9 +281,15 @@ fn push_cron(
     errors: &mut Errors,
 ) {
     if let Err(reason) = check::check_cron(&cron) {
+        let hint = if reason.starts_with("expected exactly") {
+            "; the fields are minute, hour, day of month, month and day of week, such as \
+             \"0 9 * * 1-5\""
+        } else {
+            ""
+        };
         errors.push(
             span,
-            format!("invalid cron expression \"{cron}\": {reason}"),
+            format!("invalid cron expression \"{cron}\": {reason}{hint}"),
         );
         return;
     }
