@@ -49,7 +49,10 @@ pub enum Error {
     },
 
     /// The embedded engine could not start.
-    #[error("the embedded Inngest engine could not start: {reason}; set `base_url` (or INNGEST_BASE_URL / INNGEST_DEV) to use an external server instead")]
+    #[error(
+        "the embedded Inngest engine could not start: {reason}; set `base_url` (or \
+         INNGEST_BASE_URL / INNGEST_DEV) to use an external server instead"
+    )]
     EngineStart {
         /// What went wrong.
         reason: String,
@@ -65,7 +68,6 @@ pub enum Error {
         /// What went wrong.
         reason: String,
     },
-
 
     // --- options, client and service errors (owned by the options/client side) ---
     /// The module options (or the environment variables they fall back to) are invalid.

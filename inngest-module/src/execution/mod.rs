@@ -1,1 +1,34 @@
-//! execution.
+//! Running a function: the handler's context, the step tools, errors and the per-request
+//! driver that memoises steps and decides what to answer the executor.
+
+mod context;
+mod driver;
+mod error;
+mod event;
+mod invocation;
+mod outcome;
+mod state;
+mod step;
+
+pub use context::{Ctx, RunLogger};
+pub use driver::IntoFunctionResult;
+pub use error::{FunctionError, NonRetriableError, Retry, RetryAfter, RetryAfterError, StepError};
+pub use event::{Event, FunctionFailed, IntoEvents};
+pub use invocation::Invocation;
+pub use outcome::ExecutionOutcome;
+pub use step::{Instant, Invoke, Step, StepOptions, TimeSpan, WaitForEvent};
+
+pub(crate) use driver::run_handler;
+#[expect(
+    unused_imports,
+    reason = "called by the serve endpoint, which lands next"
+)]
+pub(crate) use invocation::{EventSender, InvocationParts};
+#[expect(
+    unused_imports,
+    reason = "called by the serve endpoint, which lands next"
+)]
+pub(crate) use outcome::internal_error_body;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,117 @@
+//! The input a discovered handler is called with, built by the serve endpoint from a call
+//! request.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+use serde_json::Value;
+
+use crate::execution::state::{Execution, ExecutionParams};
+use crate::{FunctionError, MiddlewareStack, RunInfo};
+
+/// Sends events to the Event API on behalf of `step.send_event`; returns their ids.
+pub(crate) trait EventSender: Send + Sync {
+    fn send_events(
+        &self,
+        events: Vec<Value>,
+    ) -> BoxFuture<'static, Result<Vec<String>, FunctionError>>;
+}
+
+/// What a run can use besides its request: the Event API and its middleware.
+pub(crate) struct RunServices {
+    pub(crate) events: Option<Arc<dyn EventSender>>,
+    pub(crate) middleware: MiddlewareStack,
+    pub(crate) run: RunInfo,
+}
+
+/// One call request, ready for a handler: the raw events and the execution state.
+///
+/// The serve endpoint builds it and passes it, type-erased, to the `MethodEntry::call` shim
+/// the function attribute generated; [`invoke_handler`](crate::__private::invoke_handler)
+/// takes it back. It cannot be built outside this crate.
+pub struct Invocation {
+    pub(crate) exec: Arc<Execution>,
+    pub(crate) event: Value,
+    pub(crate) events: Vec<Value>,
+}
+
+impl std::fmt::Debug for Invocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Invocation")
+            .field("exec", &self.exec)
+            .field("events", &self.events.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Everything needed to build an [`Invocation`].
+pub(crate) struct InvocationParts {
+    pub(crate) app_id: String,
+    pub(crate) function_id: String,
+    pub(crate) run_id: String,
+    pub(crate) attempt: u32,
+    pub(crate) max_attempts: u32,
+    pub(crate) disable_immediate_execution: bool,
+    /// The hashed step to run, when the request targets one (`stepId` other than `step`).
+    pub(crate) target: Option<String>,
+    pub(crate) event: Value,
+    pub(crate) events: Vec<Value>,
+    pub(crate) steps: HashMap<String, Box<serde_json::value::RawValue>>,
+    pub(crate) events_api: Option<Arc<dyn EventSender>>,
+    pub(crate) middleware: MiddlewareStack,
+}
+
+impl Invocation {
+    #[cfg_attr(
+        not(test),
+        expect(dead_code, reason = "called by the serve endpoint, which lands next")
+    )]
+    pub(crate) fn new(parts: InvocationParts) -> Self {
+        let InvocationParts {
+            app_id,
+            function_id,
+            run_id,
+            attempt,
+            max_attempts,
+            disable_immediate_execution,
+            target,
+            event,
+            events,
+            steps,
+            events_api,
+            middleware,
+        } = parts;
+
+        let run = RunInfo {
+            app_id: app_id.clone(),
+            function_id: function_id.clone(),
+            run_id: run_id.clone(),
+            attempt,
+        };
+        let services = Arc::new(RunServices {
+            events: events_api,
+            middleware,
+            run,
+        });
+        let exec = Execution::new(
+            ExecutionParams {
+                app_id,
+                function_id,
+                run_id,
+                attempt,
+                max_attempts,
+                disable_immediate_execution,
+                target,
+                memo: steps,
+            },
+            services,
+        );
+
+        Self {
+            exec,
+            event,
+            events,
+        }
+    }
+}

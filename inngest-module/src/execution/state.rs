@@ -1,0 +1,284 @@
+//! The state one execution shares between its step futures and the driver.
+//!
+//! Each call request re-runs the handler from the top. Every step the handler reaches claims
+//! its hashed id here (in call order, so repeats get `:N` as the official SDKs give them),
+//! takes its memoised result if the executor sent one, and otherwise parks as a *found* step.
+//! The driver watches this state to decide when the execution has settled and what to answer.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+
+use nestling_inngest_protocol::{Op, StepId, StepIdCounter};
+use parking_lot::Mutex;
+use serde_json::value::RawValue;
+
+use crate::execution::outcome::ExecutedStep;
+
+/// A step found in this execution that has no memoised result.
+struct Found {
+    seq: u64,
+    hashed: String,
+    op: Op,
+    runnable: bool,
+    waker: Option<Waker>,
+}
+
+/// What the driver reads after each poll of the handler.
+#[derive(Default)]
+struct State {
+    memo: HashMap<String, Box<RawValue>>,
+    counter: StepIdCounter,
+    seq: u64,
+    found: Vec<Found>,
+    target: Option<String>,
+    running: usize,
+    executed: Option<Box<ExecutedStep>>,
+    announced: bool,
+}
+
+/// The fixed facts of an execution, and its mutable state.
+pub(crate) struct Execution {
+    pub(crate) app_id: String,
+    pub(crate) function_id: String,
+    pub(crate) run_id: String,
+    pub(crate) attempt: u32,
+    pub(crate) max_attempts: u32,
+    pub(crate) disable_immediate_execution: bool,
+    pub(crate) services: Arc<crate::execution::invocation::RunServices>,
+    state: Mutex<State>,
+}
+
+impl std::fmt::Debug for Execution {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Execution")
+            .field("function_id", &self.function_id)
+            .field("run_id", &self.run_id)
+            .field("attempt", &self.attempt)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a step learned when it claimed its id.
+pub(crate) struct Claim {
+    pub(crate) exec: Arc<Execution>,
+    pub(crate) id: StepId,
+    seq: u64,
+    memo: Option<Box<RawValue>>,
+}
+
+/// What the driver should do once the handler stops making progress.
+pub(crate) enum Settled {
+    /// Still waiting on a step body or on the handler's own I/O.
+    Busy,
+    /// The targeted step ran; answer with its op.
+    Executed(Box<ExecutedStep>),
+    /// Report these newly found steps.
+    Report(Vec<Op>),
+    /// The requested step was not reached; these steps were found instead.
+    TargetMissing { target: String, found: Vec<Op> },
+}
+
+pub(crate) struct ExecutionParams {
+    pub(crate) app_id: String,
+    pub(crate) function_id: String,
+    pub(crate) run_id: String,
+    pub(crate) attempt: u32,
+    pub(crate) max_attempts: u32,
+    pub(crate) disable_immediate_execution: bool,
+    pub(crate) target: Option<String>,
+    pub(crate) memo: HashMap<String, Box<RawValue>>,
+}
+
+impl Execution {
+    pub(crate) fn new(
+        params: ExecutionParams,
+        services: Arc<crate::execution::invocation::RunServices>,
+    ) -> Arc<Self> {
+        let ExecutionParams {
+            app_id,
+            function_id,
+            run_id,
+            attempt,
+            max_attempts,
+            disable_immediate_execution,
+            target,
+            memo,
+        } = params;
+
+        Arc::new(Self {
+            app_id,
+            function_id,
+            run_id,
+            attempt,
+            max_attempts,
+            disable_immediate_execution,
+            services,
+            state: Mutex::new(State {
+                memo,
+                target,
+                ..State::default()
+            }),
+        })
+    }
+
+    /// Claims the next occurrence of a step id and takes its memoised result, if any.
+    pub(crate) fn claim(self: &Arc<Self>, id: &str) -> Claim {
+        let mut state = self.state.lock();
+        let id = state.counter.next(id);
+        state.seq += 1;
+        let seq = state.seq;
+        let memo = state.memo.remove(&id.hashed);
+        let announce = state.memo.is_empty() && !std::mem::replace(&mut state.announced, true);
+        drop(state);
+
+        if announce {
+            self.services
+                .middleware
+                .before_execution(&self.services.run);
+        }
+
+        Claim {
+            exec: Arc::clone(self),
+            id,
+            seq,
+            memo,
+        }
+    }
+
+    /// Runs the `before_execution` hooks now if nothing is memoised (a fresh run, or a
+    /// request whose memoised steps have all been reached).
+    pub(crate) fn announce_if_fresh(&self) {
+        let mut state = self.state.lock();
+        let announce = state.memo.is_empty() && !std::mem::replace(&mut state.announced, true);
+        drop(state);
+
+        if announce {
+            self.services
+                .middleware
+                .before_execution(&self.services.run);
+        }
+    }
+
+    /// Whether memoised steps remain that the handler has not reached yet.
+    pub(crate) fn is_replaying(&self) -> bool {
+        !self.state.lock().memo.is_empty()
+    }
+
+    /// Decides, after the handler returned `Pending`, whether the execution has settled.
+    pub(crate) fn settle(&self) -> Settled {
+        let mut state = self.state.lock();
+
+        if let Some(executed) = state.executed.take() {
+            return Settled::Executed(executed);
+        }
+        if state.running > 0 || state.found.is_empty() {
+            return Settled::Busy;
+        }
+
+        if let Some(target) = state.target.clone() {
+            return Settled::TargetMissing {
+                target,
+                found: sorted_ops(&mut state.found),
+            };
+        }
+
+        let immediate =
+            state.found.len() == 1 && state.found[0].runnable && !self.disable_immediate_execution;
+        if immediate {
+            let found = &mut state.found[0];
+            let waker = found.waker.take();
+            state.target = Some(state.found[0].hashed.clone());
+            drop(state);
+            if let Some(waker) = waker {
+                waker.wake();
+            }
+            return Settled::Busy;
+        }
+
+        Settled::Report(sorted_ops(&mut state.found))
+    }
+
+    fn begin_running(&self) {
+        self.state.lock().running += 1;
+    }
+
+    fn finish_running(&self, executed: ExecutedStep) {
+        let mut state = self.state.lock();
+        state.running = state.running.saturating_sub(1);
+        state.executed = Some(Box::new(executed));
+    }
+}
+
+fn sorted_ops(found: &mut Vec<Found>) -> Vec<Op> {
+    found.sort_by_key(|f| f.seq);
+    found.drain(..).map(|f| f.op).collect()
+}
+
+impl Claim {
+    /// Takes the memoised result, if the executor sent one.
+    pub(crate) fn take_memo(&mut self) -> Option<Box<RawValue>> {
+        self.memo.take()
+    }
+
+    /// Parks the step as found; resolves only if the driver (or the request) targets it.
+    ///
+    /// A non-runnable step (sleep, wait, invoke) is never targeted, so its future never
+    /// resolves: the handler is dropped once the driver has answered.
+    pub(crate) fn park(&self, op: Op, runnable: bool) -> Park<'_> {
+        Park {
+            claim: self,
+            op: Some(op),
+            runnable,
+        }
+    }
+
+    /// Runs a targeted step's body, recording the op it produced for the driver.
+    pub(crate) async fn execute<F>(&self, body: F) -> std::convert::Infallible
+    where
+        F: Future<Output = ExecutedStep>,
+    {
+        self.exec.begin_running();
+        let executed = body.await;
+        self.exec.finish_running(executed);
+        std::future::pending().await
+    }
+}
+
+/// Future returned by [`Claim::park`].
+pub(crate) struct Park<'a> {
+    claim: &'a Claim,
+    op: Option<Op>,
+    runnable: bool,
+}
+
+impl Future for Park<'_> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        let claim = this.claim;
+        let mut state = claim.exec.state.lock();
+
+        if this.runnable && state.target.as_deref() == Some(claim.id.hashed.as_str()) {
+            state.found.retain(|f| f.seq != claim.seq);
+            return Poll::Ready(());
+        }
+
+        if let Some(op) = this.op.take() {
+            state.found.push(Found {
+                seq: claim.seq,
+                hashed: claim.id.hashed.clone(),
+                op,
+                runnable: this.runnable,
+                waker: Some(cx.waker().clone()),
+            });
+        } else if let Some(found) = state.found.iter_mut().find(|f| f.seq == claim.seq) {
+            found.waker = Some(cx.waker().clone());
+        }
+
+        Poll::Pending
+    }
+}

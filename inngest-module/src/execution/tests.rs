@@ -1,0 +1,338 @@
+//! Behaviour of the driver: memoisation, discovery, immediate execution, parallel steps,
+//! targeted steps and error mapping, without HTTP.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use nestling_inngest_protocol::hash_step_id;
+use serde_json::value::RawValue;
+use serde_json::{Value, json};
+
+use super::*;
+use crate::MiddlewareStack;
+
+struct Request {
+    steps: Vec<(&'static str, Value)>,
+    attempt: u32,
+    max_attempts: u32,
+    target: Option<String>,
+    disable_immediate: bool,
+    event: Value,
+}
+
+impl Default for Request {
+    fn default() -> Self {
+        Self {
+            steps: Vec::new(),
+            attempt: 0,
+            max_attempts: 4,
+            target: None,
+            disable_immediate: false,
+            event: json!({"name": "test/event", "data": {"n": 1}}),
+        }
+    }
+}
+
+fn invocation(request: Request) -> Invocation {
+    let steps: HashMap<String, Box<RawValue>> = request
+        .steps
+        .into_iter()
+        .map(|(key, value)| {
+            let raw = serde_json::value::to_raw_value(&value).unwrap();
+            (hash_step_id(key), raw)
+        })
+        .collect();
+
+    Invocation::new(InvocationParts {
+        app_id: "app".into(),
+        function_id: "app-fn".into(),
+        run_id: "01RUN".into(),
+        attempt: request.attempt,
+        max_attempts: request.max_attempts,
+        disable_immediate_execution: request.disable_immediate,
+        target: request.target,
+        event: request.event.clone(),
+        events: vec![request.event],
+        steps,
+        events_api: None,
+        middleware: MiddlewareStack::default(),
+    })
+}
+
+fn ops(outcome: &ExecutionOutcome) -> Vec<Value> {
+    match outcome {
+        ExecutionOutcome::Steps { ops, .. } => ops
+            .iter()
+            .map(|op| serde_json::to_value(op).unwrap())
+            .collect(),
+        other => panic!("expected steps, got {other:?}"),
+    }
+}
+
+async fn two_steps(ctx: Ctx<Value>) -> Result<Value, FunctionError> {
+    let n: i64 = ctx.event.data["n"].as_i64().unwrap_or_default();
+    let a: i64 = ctx
+        .step
+        .run("a", || async move { Ok::<_, FunctionError>(n + 1) })
+        .await?;
+    let b: i64 = ctx
+        .step
+        .run("b", || async move { Ok::<_, FunctionError>(a * 10) })
+        .await?;
+    Ok(json!({"a": a, "b": b}))
+}
+
+#[tokio::test]
+async fn a_single_new_step_runs_at_once() {
+    let outcome = run_handler(invocation(Request::default()), two_steps).await;
+    let ops = ops(&outcome);
+
+    assert_eq!(ops.len(), 1);
+    assert_eq!(ops[0]["op"], "StepRun");
+    assert_eq!(ops[0]["id"], hash_step_id("a"));
+    assert_eq!(ops[0]["data"], 2);
+    assert_eq!(ops[0]["userland"], json!({"id": "a"}));
+    assert_eq!(outcome.status(), 206);
+}
+
+#[tokio::test]
+async fn memoised_steps_are_replayed_and_the_run_completes() {
+    let request = Request {
+        steps: vec![("a", json!({"data": 2})), ("b", json!({"data": 20}))],
+        ..Request::default()
+    };
+    let outcome = run_handler(invocation(request), two_steps).await;
+
+    let ExecutionOutcome::Complete(raw) = &outcome else {
+        panic!("expected completion, got {outcome:?}");
+    };
+    assert_eq!(raw.get(), r#"{"a":2,"b":20}"#);
+}
+
+#[tokio::test]
+async fn disabled_immediate_execution_plans_the_step() {
+    let request = Request {
+        disable_immediate: true,
+        ..Request::default()
+    };
+    let ops = ops(&run_handler(invocation(request), two_steps).await);
+
+    assert_eq!(ops[0]["op"], "StepPlanned");
+    assert_eq!(ops[0]["data"], Value::Null);
+}
+
+async fn parallel(ctx: Ctx<Value>) -> Result<Value, FunctionError> {
+    let (a, b) = futures::join!(
+        ctx.step
+            .run("par-a", || async { Ok::<_, FunctionError>("A".to_owned()) }),
+        ctx.step
+            .run("par-b", || async { Ok::<_, FunctionError>("B".to_owned()) }),
+    );
+    let (a, b) = (a?, b?);
+    let after: String = ctx
+        .step
+        .run("after", || async move {
+            Ok::<_, FunctionError>(format!("{a}{b}"))
+        })
+        .await?;
+    Ok(json!(after))
+}
+
+#[tokio::test]
+async fn steps_awaited_together_are_reported_together() {
+    let ops = ops(&run_handler(invocation(Request::default()), parallel).await);
+
+    let names: Vec<&str> = ops.iter().map(|op| op["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["par-a", "par-b"]);
+    assert!(ops.iter().all(|op| op["op"] == "StepPlanned"));
+}
+
+#[tokio::test]
+async fn a_targeted_step_runs_alone() {
+    let request = Request {
+        target: Some(hash_step_id("par-b")),
+        disable_immediate: true,
+        ..Request::default()
+    };
+    let ops = ops(&run_handler(invocation(request), parallel).await);
+
+    assert_eq!(ops.len(), 1);
+    assert_eq!(
+        (ops[0]["op"].as_str(), ops[0]["data"].as_str()),
+        (Some("StepRun"), Some("B"))
+    );
+}
+
+#[tokio::test]
+async fn a_target_never_reached_is_reported_with_the_steps_found() {
+    let request = Request {
+        target: Some(hash_step_id("nowhere")),
+        ..Request::default()
+    };
+    let outcome = run_handler(invocation(request), parallel).await;
+
+    let ExecutionOutcome::StepNotFound { body } = &outcome else {
+        panic!("expected step-not-found, got {outcome:?}");
+    };
+    assert_eq!(body["totalFoundSteps"], 2);
+    assert_eq!(outcome.status(), 500);
+}
+
+async fn looped(ctx: Ctx<Value>) -> Result<Value, FunctionError> {
+    let mut out = Vec::new();
+    for i in 0..3 {
+        out.push(
+            ctx.step
+                .run("loop", || async move { Ok::<_, FunctionError>(i) })
+                .await?,
+        );
+    }
+    Ok(json!(out))
+}
+
+#[tokio::test]
+async fn repeated_ids_are_hashed_with_an_index() {
+    let request = Request {
+        steps: vec![("loop", json!({"data": 0}))],
+        ..Request::default()
+    };
+    let ops = ops(&run_handler(invocation(request), looped).await);
+
+    assert_eq!(ops[0]["id"], hash_step_id("loop:1"));
+    assert_eq!(ops[0]["userland"], json!({"id": "loop", "index": 1}));
+}
+
+async fn failing(ctx: Ctx<Value>) -> Result<Value, FunctionError> {
+    ctx.step
+        .run("boom", || async {
+            Err::<(), _>(FunctionError::new("kaboom"))
+        })
+        .await?;
+    Ok(json!("unreachable"))
+}
+
+#[tokio::test]
+async fn step_errors_are_retried_until_the_last_attempt() {
+    let outcome = run_handler(invocation(Request::default()), failing).await;
+    assert_eq!(ops(&outcome)[0]["op"], "StepError");
+    assert_eq!(
+        outcome.headers(),
+        [("x-inngest-no-retry", "false".to_owned())]
+    );
+
+    let last = Request {
+        attempt: 3,
+        ..Request::default()
+    };
+    let outcome = run_handler(invocation(last), failing).await;
+    let op = &ops(&outcome)[0];
+    assert_eq!(op["op"], "StepFailed");
+    assert_eq!(op["error"]["message"], "kaboom");
+    assert_eq!(op["data"]["stack"], "");
+    assert_eq!(
+        outcome.headers(),
+        [("x-inngest-no-retry", "true".to_owned())]
+    );
+}
+
+#[tokio::test]
+async fn a_propagated_step_failure_fails_the_run_for_good() {
+    let stored = json!({"name": "TypeError", "message": "bad", "stack": "TypeError: bad"});
+    let request = Request {
+        steps: vec![("boom", json!({"error": stored}))],
+        ..Request::default()
+    };
+    let outcome = run_handler(invocation(request), failing).await;
+
+    assert_eq!(outcome.status(), 400);
+    let body: Value = serde_json::from_slice(&outcome.body()).unwrap();
+    assert_eq!(
+        body,
+        json!({"name": "TypeError", "message": "bad", "stack": "TypeError: bad", "__serialized": true})
+    );
+}
+
+async fn sleeper(ctx: Ctx<Value>) -> Result<Value, FunctionError> {
+    ctx.step.sleep("nap", "90m").await?;
+    ctx.step
+        .sleep_until("until", "2031-06-01T00:00:00Z")
+        .await?;
+    Ok(json!("slept"))
+}
+
+#[tokio::test]
+async fn sleeps_report_a_normalised_time() {
+    let ops = ops(&run_handler(invocation(Request::default()), sleeper).await);
+    assert_eq!(
+        (ops[0]["op"].as_str(), ops[0]["name"].as_str()),
+        (Some("Sleep"), Some("1h30m"))
+    );
+
+    let request = Request {
+        steps: vec![("nap", Value::Null)],
+        ..Request::default()
+    };
+    let ops = self::ops(&run_handler(invocation(request), sleeper).await);
+    assert_eq!(ops[0]["name"], "2031-06-01T00:00:00.000Z");
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct Typed {
+    #[expect(dead_code, reason = "only deserialised")]
+    email: String,
+}
+
+#[tokio::test]
+async fn an_event_that_does_not_fit_fails_without_retries() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let seen = Arc::clone(&calls);
+    let outcome = run_handler(
+        invocation(Request::default()),
+        move |_ctx: Ctx<Typed>| async move {
+            seen.fetch_add(1, Ordering::SeqCst);
+            Ok::<_, FunctionError>(())
+        },
+    )
+    .await;
+
+    assert_eq!(calls.load(Ordering::SeqCst), 0);
+    assert_eq!(outcome.status(), 400);
+    let body: Value = serde_json::from_slice(&outcome.body()).unwrap();
+    let message = body["message"].as_str().unwrap();
+    assert!(message.contains("missing field `email`"), "{message}");
+}
+
+#[tokio::test]
+async fn function_errors_map_to_status_and_headers() {
+    let retryable = run_handler(invocation(Request::default()), |_ctx: Ctx| async {
+        Err::<(), _>(RetryAfterError::new(
+            "later",
+            std::time::Duration::from_secs(30),
+        ))
+    })
+    .await;
+    assert_eq!(retryable.status(), 500);
+    assert_eq!(
+        retryable.headers(),
+        [
+            ("x-inngest-no-retry", "false".to_owned()),
+            ("retry-after", "30".to_owned())
+        ]
+    );
+
+    let fatal = run_handler(invocation(Request::default()), |_ctx: Ctx| async {
+        Err::<(), _>(NonRetriableError::new("fatal"))
+    })
+    .await;
+    assert_eq!(fatal.status(), 400);
+
+    let panicked = run_handler(invocation(Request::default()), |_ctx: Ctx| async {
+        if true {
+            panic!("oops");
+        }
+        Ok::<(), FunctionError>(())
+    })
+    .await;
+    assert_eq!(panicked.status(), 500);
+}
