@@ -21,7 +21,10 @@ mod env;
 mod module_options;
 mod problems;
 mod resolve;
+mod resolve_sections;
+mod resolved;
 mod sections;
+mod values;
 
 pub use env::{EnvSource, ProcessEnv, env_vars};
 pub use module_options::{
@@ -29,7 +32,7 @@ pub use module_options::{
 };
 pub(crate) use problems::single_problem;
 pub use problems::{OptionProblem, OptionProblems, ValueSource};
-pub use resolve::{
+pub use resolved::{
     CLOUD_API_ORIGIN, CLOUD_EVENT_API_ORIGIN, DEV_SERVER_ORIGIN, PLACEHOLDER_EVENT_KEY,
     ResolvedOptions, ServerKind,
 };

@@ -1,346 +1,17 @@
-//! Turning `InngestModuleOptions` plus the environment into `ResolvedOptions`.
-
-use std::fmt;
-use std::time::Duration;
-
-use url::Url;
+//! Turning `InngestModuleOptions` plus the environment into `ResolvedOptions`: the top-level
+//! fields and the server kind (the nested groups are in `resolve_sections.rs`).
 
 use super::env::{EnvSource, env_vars as ev};
-use super::module_options::{ConnectionMode, InngestModuleOptions, MiddlewareHandle};
+use super::module_options::{ConnectionMode, InngestModuleOptions};
 use super::problems::{OptionProblem, OptionProblems, ValueSource};
-use super::sections::{
-    ConnectConfig, ConnectOptions, ContextInjectionOptions, HealthConfig, HealthOptions,
-    MonitoringConfig, MonitoringOptions, ShutdownSignal, TracingConfig, TracingOptions,
+use super::resolved::{
+    CLOUD_API_ORIGIN, CLOUD_EVENT_API_ORIGIN, DEV_SERVER_ORIGIN, ResolvedOptions, ServerKind,
+};
+use super::values::{
+    check_serve_host, check_signing_key, is_cloud_origin, normalize_path, parse_js_bool,
+    parse_origin, parse_port,
 };
 use crate::Error;
-
-/// Origin of Inngest Cloud's API.
-pub const CLOUD_API_ORIGIN: &str = "https://api.inngest.com";
-/// Origin of Inngest Cloud's event API.
-pub const CLOUD_EVENT_API_ORIGIN: &str = "https://inn.gs";
-/// Origin of a dev server on this machine (`inngest dev`, or Nestling's engine binary).
-pub const DEV_SERVER_ORIGIN: &str = "http://127.0.0.1:8288";
-/// Event key used with dev servers when none is configured, as the official SDKs do.
-pub const PLACEHOLDER_EVENT_KEY: &str = "NO_EVENT_KEY_SET";
-
-/// Which Inngest server the app works with, decided by [`InngestModuleOptions::resolve`].
-///
-/// The rules, first match wins ("a URL" means `base_url`, `INNGEST_BASE_URL`,
-/// `INNGEST_API_BASE_URL` or `INNGEST_EVENT_API_BASE_URL`; the API origin decides):
-///
-/// 1. `dev` is `true`, or `INNGEST_DEV` is `1`/`true`/a URL → [`DevServer`](Self::DevServer).
-/// 2. `dev` is `false`, or `INNGEST_DEV` is `0`/`false` → [`SelfHosted`](Self::SelfHosted) if a
-///    URL other than Inngest Cloud's is configured, else [`Cloud`](Self::Cloud).
-/// 3. A URL on `inngest.com` or `inn.gs` → [`Cloud`](Self::Cloud).
-/// 4. Any other URL → [`SelfHosted`](Self::SelfHosted) when a signing key is configured,
-///    [`DevServer`](Self::DevServer) when not: security follows the key, and a dev server
-///    needs none.
-/// 5. No URL but a signing key → [`Cloud`](Self::Cloud) (the official SDKs' production default).
-/// 6. Nothing → [`Embedded`](Self::Embedded): the app runs its functions on Nestling's embedded
-///    engine, with no outside server.
-///
-/// Self-hosted and Cloud require a signing key and verify every request's signature.
-///
-/// # Examples
-///
-/// ```
-/// use std::collections::BTreeMap;
-/// use nestling_inngest::{InngestModuleOptions, ServerKind};
-///
-/// let kind = |env: &[(&str, &str)]| {
-///     InngestModuleOptions::new("a").resolve(&BTreeMap::from_iter(env.iter().copied())).map(|r| r.server)
-/// };
-/// let key = ("INNGEST_SIGNING_KEY", "signkey-prod-0123abcd");
-/// assert_eq!(kind(&[]).unwrap(), ServerKind::Embedded);
-/// assert_eq!(kind(&[("INNGEST_DEV", "1")]).unwrap(), ServerKind::DevServer);
-/// assert_eq!(kind(&[("INNGEST_BASE_URL", "http://inngest:8288")]).unwrap(), ServerKind::DevServer);
-/// assert_eq!(kind(&[("INNGEST_BASE_URL", "http://inngest:8288"), key]).unwrap(), ServerKind::SelfHosted);
-/// assert_eq!(kind(&[key]).unwrap(), ServerKind::Cloud);
-/// assert!(kind(&[("INNGEST_DEV", "0")]).is_err(), "Cloud without a signing key");
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ServerKind {
-    /// Nestling's durable engine, started inside the app by the module.
-    Embedded,
-    /// An Inngest dev server; signatures are not verified.
-    DevServer,
-    /// Self-hosted Inngest (`inngest start`); signing key required, signatures verified.
-    SelfHosted,
-    /// Inngest Cloud; signing key required, signatures verified.
-    Cloud,
-}
-
-impl ServerKind {
-    /// Whether requests from Inngest must carry a valid signature (self-hosted and Cloud).
-    pub fn verifies_signatures(self) -> bool {
-        matches!(self, Self::SelfHosted | Self::Cloud)
-    }
-
-    /// Whether this is a development setup (embedded engine or dev server), where the
-    /// placeholder event key is used and nothing is signed.
-    pub fn is_dev(self) -> bool {
-        matches!(self, Self::Embedded | Self::DevServer)
-    }
-
-    /// The `X-Inngest-Server-Kind` value this kind of server sends: `dev` or `cloud`
-    /// (self-hosted Inngest reports `cloud`).
-    pub fn header_value(self) -> &'static str {
-        if self.is_dev() { "dev" } else { "cloud" }
-    }
-}
-
-impl fmt::Display for ServerKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Embedded => "embedded engine",
-            Self::DevServer => "dev server",
-            Self::SelfHosted => "self-hosted Inngest",
-            Self::Cloud => "Inngest Cloud",
-        })
-    }
-}
-
-/// Options after resolution: every value decided and validated.
-///
-/// Built only by [`InngestModuleOptions::resolve`]; read it through its fields and methods.
-/// `Debug` redacts the keys.
-///
-/// # Examples
-///
-/// ```
-/// use std::collections::BTreeMap;
-/// use nestling_inngest::{InngestModuleOptions, ServerKind};
-///
-/// let env = BTreeMap::from([
-///     ("INNGEST_SIGNING_KEY", "signkey-prod-0123456789abcdef"),
-///     ("INNGEST_SERVE_ORIGIN", "https://shop.example.com"),
-/// ]);
-/// let resolved = InngestModuleOptions::new("shop").resolve(&env)?;
-/// assert_eq!(resolved.server, ServerKind::Cloud);
-/// assert_eq!(resolved.api_origin, "https://api.inngest.com");
-/// assert_eq!(resolved.event_api_origin, "https://inn.gs");
-/// assert_eq!(resolved.serve_url(), "https://shop.example.com/api/inngest");
-/// assert!(!format!("{resolved:?}").contains("0123456789abcdef"));
-/// # Ok::<(), nestling_inngest::Error>(())
-/// ```
-#[derive(Clone)]
-#[non_exhaustive]
-pub struct ResolvedOptions {
-    /// App id.
-    pub app_id: String,
-    /// App version reported at registration.
-    pub app_version: Option<String>,
-    /// Serve or connect.
-    pub mode: ConnectionMode,
-    /// Which server the app works with.
-    pub server: ServerKind,
-    /// Origin of the Inngest API (`/fn/register`, `/v0/runs/…`), without a trailing slash.
-    pub api_origin: String,
-    /// Origin of the event API (`/e/{key}`), without a trailing slash.
-    pub event_api_origin: String,
-    /// Event key, if configured.
-    pub event_key: Option<String>,
-    /// Signing key, if configured (always set for self-hosted and Cloud).
-    pub signing_key: Option<String>,
-    /// Fallback signing key, if configured.
-    pub signing_key_fallback: Option<String>,
-    /// Inngest environment (branch) name, sent as `X-Inngest-Env`.
-    pub environment: Option<String>,
-    /// Whether the module is global.
-    pub is_global: bool,
-    /// Mount path of the serve endpoint (leading `/`, no trailing `/`).
-    pub path: String,
-    /// Path advertised in the sync URL.
-    pub serve_path: String,
-    /// Host name or full origin of the app, as configured.
-    pub serve_host: String,
-    /// Port advertised with a bare host name.
-    pub serve_port: u16,
-    /// Where `serve_port` came from: when it is the default, automatic registration uses the
-    /// port the app really listens on instead.
-    pub serve_port_source: ValueSource,
-    /// Whether automatic registration is off.
-    pub disable_auto_registration: bool,
-    /// Connect-mode settings (resolved in serve mode too, unused there).
-    pub connect: ConnectConfig,
-    /// Tracing settings.
-    pub tracing: TracingConfig,
-    /// Monitoring settings.
-    pub monitoring: MonitoringConfig,
-    /// Health endpoint settings.
-    pub health: HealthConfig,
-    /// Global middleware, in order.
-    pub middleware: Vec<MiddlewareHandle>,
-}
-
-impl ResolvedOptions {
-    /// Whether the module must start the embedded engine (no Inngest server configured).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::collections::BTreeMap;
-    /// use nestling_inngest::InngestModuleOptions;
-    ///
-    /// let resolved = InngestModuleOptions::new("a").resolve(&BTreeMap::<&str, &str>::new())?;
-    /// assert!(resolved.embedded_engine());
-    /// # Ok::<(), nestling_inngest::Error>(())
-    /// ```
-    pub fn embedded_engine(&self) -> bool {
-        self.server == ServerKind::Embedded
-    }
-
-    /// Points the API and event API at the embedded engine once it listens at `origin`.
-    ///
-    /// Until then both origins hold [`DEV_SERVER_ORIGIN`].
-    ///
-    /// # Errors
-    ///
-    /// [`Error::InvalidOptions`] when `origin` is not an `http(s)` URL.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::collections::BTreeMap;
-    /// use nestling_inngest::InngestModuleOptions;
-    ///
-    /// let resolved = InngestModuleOptions::new("a")
-    ///     .resolve(&BTreeMap::<&str, &str>::new())?
-    ///     .with_engine_origin("http://127.0.0.1:41234/")?;
-    /// assert_eq!(resolved.api_origin, "http://127.0.0.1:41234");
-    /// assert_eq!(resolved.event_api_origin, "http://127.0.0.1:41234");
-    /// # Ok::<(), nestling_inngest::Error>(())
-    /// ```
-    pub fn with_engine_origin(mut self, origin: &str) -> Result<Self, Error> {
-        let origin = parse_origin(origin).map_err(|message| {
-            invalid_one("api_origin", ValueSource::Option, message.to_owned())
-        })?;
-        self.api_origin.clone_from(&origin);
-        self.event_api_origin = origin;
-
-        Ok(self)
-    }
-
-    /// The origin advertised to Inngest: `serve_host` as is when it is a full origin, else
-    /// `http://{serve_host}:{serve_port}`.
-    pub fn serve_origin(&self) -> String {
-        origin_from_host(&self.serve_host, self.serve_port)
-    }
-
-    /// The URL Inngest calls: [`serve_origin`](Self::serve_origin) + `serve_path`.
-    pub fn serve_url(&self) -> String {
-        format!("{}{}", self.serve_origin(), self.serve_path)
-    }
-
-    /// The serve URL for another host and port, as `register_with_dev_server(host, port)`
-    /// needs once the real listening address is known (a full origin in `host` ignores `port`).
-    ///
-    /// # Errors
-    ///
-    /// [`Error::InvalidOptions`] naming `serve_host` when the result is not a valid URL.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::collections::BTreeMap;
-    /// use nestling_inngest::InngestModuleOptions;
-    ///
-    /// let resolved = InngestModuleOptions::new("a").resolve(&BTreeMap::<&str, &str>::new())?;
-    /// assert_eq!(resolved.serve_url_for("127.0.0.1", 45_001)?, "http://127.0.0.1:45001/api/inngest");
-    /// assert!(resolved.serve_url_for("bad host", 1).is_err());
-    /// # Ok::<(), nestling_inngest::Error>(())
-    /// ```
-    pub fn serve_url_for(&self, host: &str, port: u16) -> Result<String, Error> {
-        check_serve_host(host, port)
-            .map_err(|message| invalid_one("serve_host", ValueSource::Option, message))?;
-
-        Ok(format!(
-            "{}{}",
-            origin_from_host(host, port),
-            self.serve_path
-        ))
-    }
-
-    /// The event key to put in `/e/{key}`: the configured one, or in dev setups the
-    /// [`PLACEHOLDER_EVENT_KEY`].
-    ///
-    /// # Errors
-    ///
-    /// [`Error::MissingEventKey`] for self-hosted and Cloud without a key.
-    pub fn event_key_or_placeholder(&self) -> Result<&str, Error> {
-        match (&self.event_key, self.server.is_dev()) {
-            (Some(key), _) => Ok(key),
-            (None, true) => Ok(PLACEHOLDER_EVENT_KEY),
-            (None, false) => Err(Error::MissingEventKey {
-                server: self.server,
-            }),
-        }
-    }
-
-    /// Whether the app registers itself once listening: serve mode, not Inngest Cloud (Cloud
-    /// syncs from its side), and not disabled.
-    pub fn auto_registers(&self) -> bool {
-        self.mode == ConnectionMode::Serve
-            && self.server != ServerKind::Cloud
-            && !self.disable_auto_registration
-    }
-}
-
-impl fmt::Debug for ResolvedOptions {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let Self {
-            app_id,
-            app_version,
-            mode,
-            server,
-            api_origin,
-            event_api_origin,
-            event_key,
-            signing_key,
-            signing_key_fallback,
-            environment,
-            is_global,
-            path,
-            serve_path,
-            serve_host,
-            serve_port,
-            serve_port_source,
-            disable_auto_registration,
-            connect,
-            tracing,
-            monitoring,
-            health,
-            middleware,
-        } = self;
-        let redact = |secret: &Option<String>| secret.as_ref().map(|_| "<redacted>");
-
-        f.debug_struct("ResolvedOptions")
-            .field("app_id", app_id)
-            .field("app_version", app_version)
-            .field("mode", mode)
-            .field("server", server)
-            .field("api_origin", api_origin)
-            .field("event_api_origin", event_api_origin)
-            .field("event_key", &redact(event_key))
-            .field("signing_key", &redact(signing_key))
-            .field("signing_key_fallback", &redact(signing_key_fallback))
-            .field("environment", environment)
-            .field("is_global", is_global)
-            .field("path", path)
-            .field("serve_path", serve_path)
-            .field("serve_host", serve_host)
-            .field("serve_port", serve_port)
-            .field("serve_port_source", serve_port_source)
-            .field("disable_auto_registration", disable_auto_registration)
-            .field("connect", connect)
-            .field("tracing", tracing)
-            .field("monitoring", monitoring)
-            .field("health", health)
-            .field("middleware", &middleware.len())
-            .finish()
-    }
-}
 
 impl InngestModuleOptions {
     /// Resolves the options against an environment: explicit option > `INNGEST_*` variable >
@@ -386,9 +57,9 @@ impl InngestModuleOptions {
 }
 
 /// A value with where it came from.
-struct Sourced<T> {
-    value: T,
-    source: ValueSource,
+pub(super) struct Sourced<T> {
+    pub(super) value: T,
+    pub(super) source: ValueSource,
 }
 
 /// What `INNGEST_DEV` (or the `dev` option) says.
@@ -397,7 +68,7 @@ enum DevFlag {
     Url(String),
 }
 
-struct Resolver<'a, E: EnvSource> {
+pub(super) struct Resolver<'a, E: EnvSource> {
     env: &'a E,
     problems: Vec<OptionProblem>,
 }
@@ -548,7 +219,7 @@ impl<E: EnvSource> Resolver<'_, E> {
 
     /// Records a problem; a repeat for the same field and source is dropped (both origins
     /// read `INNGEST_BASE_URL`, and one bad value deserves one message).
-    fn problem(&mut self, field: &str, source: ValueSource, message: impl Into<String>) {
+    pub(super) fn problem(&mut self, field: &str, source: ValueSource, message: impl Into<String>) {
         if self
             .problems
             .iter()
@@ -565,7 +236,11 @@ impl<E: EnvSource> Resolver<'_, E> {
     }
 
     /// The explicit value if non-empty, else the first non-empty variable of `vars`.
-    fn string(&self, explicit: &Option<String>, vars: &[&'static str]) -> Option<Sourced<String>> {
+    pub(super) fn string(
+        &self,
+        explicit: &Option<String>,
+        vars: &[&'static str],
+    ) -> Option<Sourced<String>> {
         if let Some(value) = explicit.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
             return Some(Sourced {
                 value: value.to_owned(),
@@ -583,7 +258,7 @@ impl<E: EnvSource> Resolver<'_, E> {
 
     /// The explicit value, else the first variable of `vars` that is set, parsed; a parse
     /// failure is recorded against `field` and the variable.
-    fn parsed<T>(
+    pub(super) fn parsed<T>(
         &mut self,
         field: &str,
         explicit: Option<T>,
@@ -711,7 +386,7 @@ impl<E: EnvSource> Resolver<'_, E> {
 
     /// The explicit value or the first variable set, passed through `check`; a failed check is
     /// recorded against `field` and where the value came from.
-    fn checked(
+    pub(super) fn checked(
         &mut self,
         field: &str,
         explicit: &Option<String>,
@@ -739,7 +414,7 @@ impl<E: EnvSource> Resolver<'_, E> {
         })
     }
 
-    fn path(
+    pub(super) fn path(
         &mut self,
         field: &str,
         explicit: &Option<String>,
@@ -772,417 +447,5 @@ impl<E: EnvSource> Resolver<'_, E> {
                 "localhost".to_owned()
             }
         }
-    }
-
-    fn connect(&mut self, options: Option<&ConnectOptions>) -> ConnectConfig {
-        let default = ConnectOptions::default();
-        let ConnectOptions {
-            instance_id,
-            max_worker_concurrency,
-            gateway_url,
-            isolate_execution,
-            shutdown_timeout,
-            handle_shutdown_signals,
-        } = options.unwrap_or(&default);
-
-        let mut id_vars = vec![ev::INNGEST_INSTANCE_ID];
-        id_vars.extend(ev::INSTANCE_ID_FALLBACKS);
-        let instance_id = self
-            .string(instance_id, &id_vars)
-            .map_or_else(|| ulid::Ulid::new().to_string(), |id| id.value);
-
-        let max_worker_concurrency = self.parsed(
-            "connect.max_worker_concurrency",
-            *max_worker_concurrency,
-            &[ev::INNGEST_CONNECT_MAX_WORKER_CONCURRENCY],
-            |text| {
-                text.parse::<u64>()
-                    .map_err(|_| format!("`{text}` is not a whole number"))
-            },
-        );
-        if let Some(Sourced { value: 0, source }) = max_worker_concurrency {
-            self.problem(
-                "connect.max_worker_concurrency",
-                source,
-                "must be at least 1; leave it unset for no limit",
-            );
-        }
-
-        let gateway_url = self.checked(
-            "connect.gateway_url",
-            gateway_url,
-            &[ev::INNGEST_CONNECT_GATEWAY_URL],
-            |url| check_ws_url(url).map(|()| url.to_owned()),
-        );
-
-        let isolate_execution = self
-            .parsed(
-                "connect.isolate_execution",
-                *isolate_execution,
-                &[ev::INNGEST_CONNECT_ISOLATE_EXECUTION],
-                parse_bool_strict,
-            )
-            .is_some_and(|isolate| isolate.value);
-
-        let shutdown_timeout = self.parsed(
-            "connect.shutdown_timeout",
-            *shutdown_timeout,
-            &[ev::INNGEST_SHUTDOWN_TIMEOUT],
-            super::duration::parse_duration,
-        );
-        if let Some(Sourced {
-            value: Duration::ZERO,
-            source,
-        }) = shutdown_timeout
-        {
-            self.problem(
-                "connect.shutdown_timeout",
-                source,
-                "must be longer than zero, or in-flight executions are cut off at once; the \
-                 default is 30s",
-            );
-        }
-
-        let mut signals = Vec::new();
-        match handle_shutdown_signals {
-            None => signals.extend([ShutdownSignal::Term, ShutdownSignal::Int]),
-            Some(names) => {
-                for name in names {
-                    match name.parse::<ShutdownSignal>() {
-                        Ok(signal) if !signals.contains(&signal) => signals.push(signal),
-                        Ok(_) => {}
-                        Err(message) => self.problem(
-                            "connect.handle_shutdown_signals",
-                            ValueSource::Option,
-                            message,
-                        ),
-                    }
-                }
-            }
-        }
-
-        ConnectConfig {
-            instance_id,
-            max_worker_concurrency: max_worker_concurrency.map(|limit| limit.value),
-            gateway_url,
-            isolate_execution,
-            shutdown_timeout: shutdown_timeout.map_or(Duration::from_secs(30), |t| t.value),
-            handle_shutdown_signals: signals,
-        }
-    }
-
-    fn tracing(&mut self, options: Option<&TracingOptions>, app_id: Option<&str>) -> TracingConfig {
-        let default = TracingOptions::default();
-        let TracingOptions {
-            enabled,
-            service_name,
-            otlp_endpoint,
-            include_event_data,
-            include_step_data,
-            context_injection,
-            default_attributes,
-        } = options.unwrap_or(&default);
-        let default_injection = ContextInjectionOptions::default();
-        let ContextInjectionOptions {
-            enabled: inject_enabled,
-            field_name,
-        } = context_injection.as_ref().unwrap_or(&default_injection);
-
-        let service_name = self
-            .string(service_name, &[ev::OTEL_SERVICE_NAME])
-            .map(|name| name.value)
-            .or_else(|| app_id.map(str::to_owned))
-            .unwrap_or_default();
-        let otlp_endpoint = self.checked(
-            "tracing.otlp_endpoint",
-            otlp_endpoint,
-            &[ev::OTEL_EXPORTER_OTLP_ENDPOINT],
-            |endpoint| {
-                parse_origin(endpoint)
-                    .map(|_| endpoint.to_owned())
-                    .map_err(|message| format!("`{endpoint}` is not usable: {message}"))
-            },
-        );
-
-        let context_field_name = match field_name.as_deref().map(str::trim) {
-            None => "traceContext".to_owned(),
-            Some(name) if name.is_empty() || name == "_inngest" => {
-                self.problem(
-                    "tracing.context_injection.field_name",
-                    ValueSource::Option,
-                    "must be a non-empty field name other than `_inngest` (which Inngest strips \
-                     from event data); the default is `traceContext`",
-                );
-                "traceContext".to_owned()
-            }
-            Some(name) => name.to_owned(),
-        };
-
-        TracingConfig {
-            enabled: enabled.unwrap_or(false),
-            service_name,
-            otlp_endpoint,
-            include_event_data: include_event_data.unwrap_or(false),
-            include_step_data: include_step_data.unwrap_or(false),
-            inject_context: inject_enabled.unwrap_or(true),
-            context_field_name,
-            default_attributes: default_attributes.clone().unwrap_or_default(),
-        }
-    }
-
-    fn monitoring(
-        &mut self,
-        options: Option<&MonitoringOptions>,
-        tracing_enabled: bool,
-    ) -> MonitoringConfig {
-        let default = MonitoringOptions::default();
-        let MonitoringOptions {
-            enabled,
-            collect_metrics,
-            metrics_interval,
-            enable_tracing,
-        } = options.unwrap_or(&default);
-
-        MonitoringConfig {
-            enabled: enabled.unwrap_or(true),
-            collect_metrics: collect_metrics.unwrap_or(true),
-            metrics_interval: self.interval("monitoring.metrics_interval", *metrics_interval),
-            enable_tracing: enable_tracing.unwrap_or(tracing_enabled),
-        }
-    }
-
-    fn health(&mut self, options: Option<&HealthOptions>) -> HealthConfig {
-        let default = HealthOptions::default();
-        let HealthOptions {
-            enabled,
-            path,
-            include_details,
-            enable_metrics,
-            check_interval,
-        } = options.unwrap_or(&default);
-
-        HealthConfig {
-            enabled: enabled.unwrap_or(true),
-            path: self
-                .path("health.path", path, &[])
-                .unwrap_or_else(|| "/health/inngest".to_owned()),
-            include_details: include_details.unwrap_or(false),
-            enable_metrics: enable_metrics.unwrap_or(true),
-            check_interval: self.interval("health.check_interval", *check_interval),
-        }
-    }
-
-    /// An interval option: at least one second, 30 s by default.
-    fn interval(&mut self, field: &str, explicit: Option<Duration>) -> Duration {
-        match explicit {
-            None => Duration::from_secs(30),
-            Some(interval) if interval < Duration::from_secs(1) => {
-                self.problem(
-                    field,
-                    ValueSource::Option,
-                    format!(
-                        "{interval:?} is too short; use at least 1s (the default is 30s) so \
-                         sampling does not load the app"
-                    ),
-                );
-                Duration::from_secs(30)
-            }
-            Some(interval) => interval,
-        }
-    }
-}
-
-fn invalid_one(field: &str, source: ValueSource, message: String) -> Error {
-    Error::InvalidOptions(OptionProblems::single(OptionProblem {
-        field: field.to_owned(),
-        source,
-        message,
-    }))
-}
-
-/// The JS SDKs' boolean reading: `1`/`true` and `0`/`false`, any case.
-fn parse_js_bool(text: &str) -> Option<bool> {
-    match text.trim().to_ascii_lowercase().as_str() {
-        "1" | "true" => Some(true),
-        "0" | "false" => Some(false),
-        _ => None,
-    }
-}
-
-fn parse_bool_strict(text: &str) -> Result<bool, String> {
-    parse_js_bool(text).ok_or_else(|| format!("`{text}` is not a boolean; use 1, true, 0 or false"))
-}
-
-fn parse_port(text: &str) -> Result<u16, String> {
-    match text.trim().parse::<u16>() {
-        Ok(port) if port > 0 => Ok(port),
-        _ => Err(format!(
-            "`{text}` is not a port number; use a whole number from 1 to 65535"
-        )),
-    }
-}
-
-/// An `http(s)` URL without query or fragment, returned without its trailing slash.
-fn parse_origin(text: &str) -> Result<String, &'static str> {
-    let url = Url::parse(text.trim())
-        .map_err(|_| "not a URL; write it in full, e.g. `http://localhost:8288`")?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err("only http:// and https:// URLs are supported");
-    }
-    if url.host_str().is_none_or(str::is_empty) {
-        return Err("the URL has no host");
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(
-            "remove the query string and fragment; give only the origin (and a path prefix)",
-        );
-    }
-
-    Ok(url.as_str().trim_end_matches('/').to_owned())
-}
-
-fn is_cloud_origin(origin: &str) -> bool {
-    let Ok(url) = Url::parse(origin) else {
-        return false;
-    };
-    let host = url.host_str().unwrap_or_default();
-
-    host == "inn.gs" || host == "inngest.com" || host.ends_with(".inngest.com")
-}
-
-fn check_ws_url(text: &str) -> Result<(), String> {
-    let url = Url::parse(text).map_err(|_| {
-        format!(
-            "`{text}` is not a URL; write it in full, e.g. `wss://gateway.example.com/v0/connect`"
-        )
-    })?;
-    if !matches!(url.scheme(), "ws" | "wss") || url.host_str().is_none() {
-        return Err(format!(
-            "`{text}` must be a ws:// or wss:// URL with a host"
-        ));
-    }
-
-    Ok(())
-}
-
-fn normalize_path(text: &str) -> Result<String, String> {
-    let trimmed = text.trim();
-    if trimmed.contains(['?', '#', ' ']) || trimmed.contains("://") {
-        return Err(format!(
-            "`{text}` is not a path; give only the path, e.g. `/api/inngest`"
-        ));
-    }
-    let path = format!("/{}", trimmed.trim_matches('/'));
-
-    Ok(path)
-}
-
-/// `host` is either a full `http(s)` origin or a host name (optionally `host:port`).
-fn check_serve_host(host: &str, port: u16) -> Result<(), String> {
-    let candidate = origin_from_host(host, port);
-    let message = |why: &str| {
-        format!(
-            "`{host}` {why}; give a host name (`my-app`) or a full origin \
-             (`https://my-app.example.com`)"
-        )
-    };
-    match Url::parse(&candidate) {
-        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host_str().is_some() => {
-            if url.query().is_some() || url.fragment().is_some() {
-                return Err(message("has a query string or fragment"));
-            }
-            Ok(())
-        }
-        Ok(_) => Err(message("is not an http(s) origin")),
-        Err(_) => Err(message("is not a valid host")),
-    }
-}
-
-fn origin_from_host(host: &str, port: u16) -> String {
-    let host = host.trim().trim_end_matches('/');
-    if host.contains("://") {
-        return host.to_owned();
-    }
-    let has_port = host
-        .rsplit_once(':')
-        .is_some_and(|(name, port)| !name.is_empty() && port.parse::<u16>().is_ok());
-
-    if has_port {
-        format!("http://{host}")
-    } else {
-        format!("http://{host}:{port}")
-    }
-}
-
-/// A signing key must be hex after an optional `signkey-<env>-` prefix: the protocol
-/// hex-decodes it to compute the bearer token, so a key it cannot hash is rejected here.
-fn check_signing_key(key: &str) -> Result<(), String> {
-    let usable = !nestling_inngest_protocol::strip_key_prefix(key).is_empty()
-        && nestling_inngest_protocol::hashed_signing_key(key).is_ok();
-    if usable {
-        return Ok(());
-    }
-
-    Err(
-        "is not a signing key: expected `signkey-<env>-` followed by an even number of hex \
-         digits, as the Inngest dashboard shows it; check for a truncated or mis-pasted value"
-            .to_owned(),
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn origins_drop_the_trailing_slash_and_keep_a_prefix() {
-        assert_eq!(
-            parse_origin("http://localhost:8288/"),
-            Ok("http://localhost:8288".into())
-        );
-        assert_eq!(
-            parse_origin("https://x.dev/inngest/"),
-            Ok("https://x.dev/inngest".into())
-        );
-        assert!(parse_origin("localhost:8288").is_err());
-        assert!(parse_origin("ftp://x").is_err());
-        assert!(parse_origin("http://x/?a=1").is_err());
-    }
-
-    #[test]
-    fn cloud_hosts() {
-        assert!(is_cloud_origin("https://api.inngest.com"));
-        assert!(is_cloud_origin("https://inn.gs"));
-        assert!(!is_cloud_origin("https://inngest.example.com"));
-        assert!(!is_cloud_origin("http://notinngest.com"));
-    }
-
-    #[test]
-    fn serve_hosts() {
-        assert_eq!(origin_from_host("app", 3000), "http://app:3000");
-        assert_eq!(origin_from_host("app:8080", 3000), "http://app:8080");
-        assert_eq!(
-            origin_from_host("https://a.example.com/", 3000),
-            "https://a.example.com"
-        );
-        assert!(check_serve_host("has space", 1).is_err());
-        assert!(check_serve_host("ftp://a", 1).is_err());
-    }
-
-    #[test]
-    fn signing_key_shapes() {
-        assert!(check_signing_key("signkey-prod-0a1B").is_ok());
-        assert!(check_signing_key("signkey-branch_x-00").is_ok());
-        assert!(check_signing_key("abcd").is_ok());
-        assert!(check_signing_key("signkey-prod-abc").is_err(), "odd length");
-        assert!(check_signing_key("signkey-prod-").is_err());
-        assert!(check_signing_key("sk_live_123").is_err());
-    }
-
-    #[test]
-    fn paths_are_normalised() {
-        assert_eq!(normalize_path("inngest"), Ok("/inngest".into()));
-        assert_eq!(normalize_path("/api/inngest/"), Ok("/api/inngest".into()));
-        assert!(normalize_path("/a?b").is_err());
     }
 }
