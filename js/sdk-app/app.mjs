@@ -12,7 +12,8 @@
 //   INNGEST_DEV        dev mode unless "0" or "false" (then INNGEST_SIGNING_KEY is used)
 //   APP_ID             the app's id (default js-sdk-app)
 //   CHECKPOINTING      "off" turns v4's checkpointing off (v3 has none)
-//   LOG_LEVEL          SDK log lines at or above it go to stderr (default warn)
+//   LOG_LEVEL          debug | info | warn | error | silent: SDK log lines at or
+//                      above it go to stderr (default warn)
 //
 // Once listening it prints one JSON line on stdout:
 //   {"event":"listening","sdk":"v4","sdkVersion":"4.24.0","port":N,"serveUrl":"…/api/inngest",…}
@@ -111,7 +112,7 @@ function json(res, status, body) {
 // The SDK's own logs go to stderr so that stdout carries only the lines above.
 function stderrLogger(minLevel) {
   const levels = ["debug", "info", "warn", "error"];
-  const floor = Math.max(0, levels.indexOf(minLevel));
+  const floor = minLevel === "silent" ? levels.length : Math.max(0, levels.indexOf(minLevel));
   const at = (level) => (...args) => {
     if (levels.indexOf(level) >= floor) console.error(`[inngest ${level}]`, ...args);
   };

@@ -7,8 +7,9 @@
 // fixed by its input, so a test can assert the run's status and output exactly.
 // README.md lists each function with the event that starts it and its outcome.
 //
-// `observed` is filled as the functions run: how many times each step's body
-// (or a function's own body) actually executed, per run, and which run the
+// `observed` is filled as the functions run: when each step's body (or a
+// function's own body) actually executed, per run (one timestamp in ms per
+// execution), and which run the
 // on-failure handler got for a failed run. The app serves it at GET /observed,
 // which lets a test check retries and memoisation from the SDK's side instead
 // of trusting the engine's account of them.
@@ -17,7 +18,7 @@ export const observed = { executions: {}, failureRuns: {} };
 
 function count(fnSlug, runId, what) {
   const key = `${fnSlug}/${runId}/${what}`;
-  observed.executions[key] = (observed.executions[key] ?? 0) + 1;
+  (observed.executions[key] ??= []).push(Date.now());
 }
 
 /**
