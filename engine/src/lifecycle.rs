@@ -212,9 +212,6 @@ pub(crate) fn complete_step(
     }
     if let Some(pos) = run.pending.iter().position(|h| h == hash) {
         run.pending.remove(pos);
-        if run.pending.is_empty() {
-            run.force_plan = false;
-        }
         runs::set_plan(tx, &run.id, run.force_plan, &run.pending)?;
         return Ok(run.pending.is_empty());
     }

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use nestling_inngest_protocol::FunctionConfig;
 use poem::http::StatusCode;
 use poem::web::Data;
 use poem::{Request, Response, handler};
@@ -189,7 +190,20 @@ pub(crate) fn register_app(core: &Core, mut payload: Value) -> Result<Registered
             version: 1,
             archived: false,
         };
-        if let Err(errors) = FunctionDef::parse(&row, &core.exprs) {
+        // The protocol crate checks the server's rules; the engine adds what needs CEL.
+        // A function without triggers is accepted: JS registers invoke-only functions so.
+        let checked: Vec<String> = match serde_json::from_value::<FunctionConfig>(f.clone()) {
+            Ok(config) => config
+                .problems()
+                .into_iter()
+                .map(|p| p.to_string())
+                .filter(|p| !p.contains("needs at least one event or cron trigger"))
+                .collect(),
+            Err(e) => vec![format!("{label}: {e}")],
+        };
+        if !checked.is_empty() {
+            problems.extend(checked);
+        } else if let Err(errors) = FunctionDef::parse(&row, &core.exprs) {
             problems.extend(errors.into_iter().map(|e| format!("{label}: {e}")));
         }
         rows.push((slug, name, f.clone()));

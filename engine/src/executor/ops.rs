@@ -65,6 +65,13 @@ pub(crate) fn apply(
     }
     let last_attempt = target.attempt + 1 >= f.max_attempts;
 
+    // The discovery that follows a parallel group went out with immediate execution off;
+    // from here on the SDK may run steps inline again.
+    if target.step_id == "step" && run.force_plan && run.pending.is_empty() {
+        run.force_plan = false;
+        runs::set_plan(tx, &run.id, false, &run.pending)?;
+    }
+
     match answer.outcome {
         Outcome::Complete(value) => {
             lifecycle::finalize(core, tx, run, RunStatus::Completed, Some(&value), None, now)

@@ -37,17 +37,10 @@ fn engine_error(message: String) -> Value {
     json!({"name": "Error", "message": message})
 }
 
-/// `Retry-After`: short values are seconds, longer ones dates; clamped to 1 s … 24 h.
+/// `Retry-After` (seconds or a date, clamped to 1 s … 24 h), compressed by the time scale.
 fn retry_after(core: &Core, value: Option<&str>) -> Option<i64> {
-    let v = value?.trim();
-    let secs = if v.len() <= 7 {
-        v.parse::<f64>().ok()?
-    } else {
-        let at = crate::clock::parse_instant(v)?;
-        (at - crate::clock::now_ms()) as f64 / 1000.0
-    };
-    let secs = secs.clamp(1.0, 86_400.0);
-    Some(core.clock.scaled(std::time::Duration::from_secs_f64(secs)))
+    let d = nestling_inngest_protocol::headers::parse_retry_after(value?, chrono::Utc::now())?;
+    Some(core.clock.scaled(d))
 }
 
 /// Sends `req` and classifies the answer. Never fails: every problem becomes an error outcome.
