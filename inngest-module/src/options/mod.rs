@@ -27,9 +27,7 @@ mod sections;
 mod values;
 
 pub use env::{EnvSource, ProcessEnv, env_vars};
-pub use module_options::{
-    ConnectionMode, InngestModuleOptions, MiddlewareHandle, OptionsMiddleware,
-};
+pub use module_options::{ConnectionMode, InngestModuleOptions, MiddlewareHandle};
 pub(crate) use problems::single_problem;
 pub use problems::{OptionProblem, OptionProblems, ValueSource};
 pub use resolved::{

@@ -8,22 +8,9 @@ use serde::{Deserialize, Deserializer};
 
 use super::sections::{ConnectOptions, HealthOptions, MonitoringOptions, TracingOptions};
 
-/// Global middleware as the module options hold it.
-///
-/// This is a stand-in: the execution side defines the real middleware trait (hooks around runs
-/// and steps) in the `middleware` module, and this alias will then point at
-/// `Arc<dyn InngestMiddleware>`. Code that builds options with
-/// [`InngestModuleOptions::middleware`] from an `Arc::new(MyMiddleware)` keeps compiling across
-/// that swap as long as `MyMiddleware` implements the real trait. Options print only the
-/// number of middleware, so the real trait needs no `Debug`.
-pub type MiddlewareHandle = Arc<dyn OptionsMiddleware>;
-
-/// Placeholder bound of [`MiddlewareHandle`] until the middleware trait of the execution side
-/// is in place; every `Send + Sync + 'static` type fits it. It carries no hooks on purpose:
-/// nothing may come to depend on this trait.
-pub trait OptionsMiddleware: Send + Sync + 'static {}
-
-impl<T: Send + Sync + 'static> OptionsMiddleware for T {}
+/// Global middleware as the module options hold it: run around every function, before the
+/// function's own `#[use_middleware]` list.
+pub type MiddlewareHandle = Arc<dyn crate::InngestMiddleware>;
 
 /// How the app and Inngest talk to each other.
 ///
@@ -306,10 +293,15 @@ impl InngestModuleOptions {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// use nestling_inngest::InngestModuleOptions;
+    /// use nestling_inngest::{InngestMiddleware, InngestModuleOptions};
     ///
-    /// #[derive(Debug)]
     /// struct Audit;
+    ///
+    /// impl InngestMiddleware for Audit {
+    ///     fn name(&self) -> &str {
+    ///         "audit"
+    ///     }
+    /// }
     ///
     /// let options = InngestModuleOptions::new("shop").middleware(Arc::new(Audit));
     /// assert_eq!(options.middleware.map(|m| m.len()), Some(1));
