@@ -256,8 +256,15 @@ fn write_value(value: &Value, out: &mut String) {
     }
 }
 
+/// Orders names by UTF-16 code units, as RFC 8785 requires. UTF-8 byte order agrees with
+/// it unless a character beyond U+FFFF (a 4-byte sequence, lead byte ≥ 0xF0) is involved.
 fn utf16_cmp(a: &str, b: &str) -> Ordering {
-    a.encode_utf16().cmp(b.encode_utf16())
+    let astral = |s: &str| s.bytes().any(|b| b >= 0xF0);
+    if astral(a) || astral(b) {
+        a.encode_utf16().cmp(b.encode_utf16())
+    } else {
+        a.cmp(b)
+    }
 }
 
 fn write_string(s: &str, out: &mut String) {
@@ -367,58 +374,78 @@ impl Parser<'_> {
 
     fn object(&mut self, out: &mut String, depth: usize) -> Result<(), ProtocolError> {
         self.pos += 1;
-        let mut members: Vec<(String, String)> = Vec::new();
+        out.push('{');
+        let body_start = out.len();
+
+        // Members are written in place as they come; `members` remembers where each one's
+        // `"name":value` text lies, so that only an unsorted object is rearranged.
+        let mut members: Vec<(String, std::ops::Range<usize>)> = Vec::new();
         self.skip_whitespace();
 
         if self.peek() == Some(b'}') {
             self.pos += 1;
-        } else {
-            loop {
-                self.skip_whitespace();
-                if self.peek() != Some(b'"') {
-                    return Err(self.error("expected a string member name"));
-                }
-                let key = self.string()?;
-                self.skip_whitespace();
-                if self.peek() != Some(b':') {
-                    return Err(self.error("expected `:` after member name"));
-                }
-                self.pos += 1;
-                self.skip_whitespace();
-                let mut rendered = String::new();
-                self.value(&mut rendered, depth + 1)?;
-                members.push((key, rendered));
-                self.skip_whitespace();
-                match self.peek() {
-                    Some(b',') => self.pos += 1,
-                    Some(b'}') => {
-                        self.pos += 1;
-                        break;
-                    }
-                    _ => return Err(self.error("expected `,` or `}` in object")),
-                }
-            }
+            out.push('}');
+            return Ok(());
         }
 
-        // Stable sort, then keep the last of equal names (JSON.parse semantics).
-        members.sort_by(|a, b| utf16_cmp(&a.0, &b.0));
-        let mut deduped: Vec<(String, String)> = Vec::with_capacity(members.len());
-        for member in members {
-            match deduped.last_mut() {
-                Some(last) if last.0 == member.0 => *last = member,
-                _ => deduped.push(member),
+        loop {
+            self.skip_whitespace();
+            if self.peek() != Some(b'"') {
+                return Err(self.error("expected a string member name"));
             }
-        }
+            let key = self.string()?;
+            self.skip_whitespace();
+            if self.peek() != Some(b':') {
+                return Err(self.error("expected `:` after member name"));
+            }
+            self.pos += 1;
+            self.skip_whitespace();
 
-        out.push('{');
-        for (i, (key, rendered)) in deduped.iter().enumerate() {
-            if i > 0 {
+            if !members.is_empty() {
                 out.push(',');
             }
-            write_string(key, out);
+            let member_start = out.len();
+            write_string(&key, out);
             out.push(':');
-            out.push_str(rendered);
+            self.value(out, depth + 1)?;
+            members.push((key, member_start..out.len()));
+
+            self.skip_whitespace();
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b'}') => {
+                    self.pos += 1;
+                    break;
+                }
+                _ => return Err(self.error("expected `,` or `}` in object")),
+            }
         }
+
+        let in_order = members
+            .windows(2)
+            .all(|pair| utf16_cmp(&pair[0].0, &pair[1].0) == Ordering::Less);
+        if !in_order {
+            // Stable sort, then keep the last of equal names (JSON.parse semantics).
+            members.sort_by(|a, b| utf16_cmp(&a.0, &b.0));
+            let mut deduped: Vec<(String, std::ops::Range<usize>)> =
+                Vec::with_capacity(members.len());
+            for member in members {
+                match deduped.last_mut() {
+                    Some(last) if last.0 == member.0 => *last = member,
+                    _ => deduped.push(member),
+                }
+            }
+
+            let written = out.split_off(body_start);
+            for (i, (_, range)) in deduped.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                let range = range.start - body_start..range.end - body_start;
+                out.push_str(&written[range]);
+            }
+        }
+
         out.push('}');
         Ok(())
     }
@@ -666,6 +693,28 @@ mod tests {
         }
         assert_eq!(format_number(f64::from_bits(0x7fffffffffffffff)), None);
         assert_eq!(format_number(f64::from_bits(0x7ff0000000000000)), None);
+    }
+
+    #[test]
+    fn utf16_order_differs_from_byte_order_beyond_the_bmp() {
+        // U+1F600 sorts after U+FB33 by UTF-8 bytes (0xF0 > 0xEF) but before it by UTF-16
+        // units (its high surrogate 0xD83D is below 0xFB33).
+        assert_eq!(utf16_cmp("\u{1F600}", "\u{FB33}"), Ordering::Less);
+        assert_eq!("\u{1F600}".cmp("\u{FB33}"), Ordering::Greater);
+        assert_eq!(utf16_cmp("a", "b"), Ordering::Less);
+        assert_eq!(
+            canonicalize("{\"\u{FB33}\":1,\"\u{1F600}\":2,\"a\":3}".as_bytes()).unwrap(),
+            "{\"a\":3,\"\u{1F600}\":2,\"\u{FB33}\":1}"
+        );
+    }
+
+    #[test]
+    fn nested_unsorted_objects_and_duplicates() {
+        assert_eq!(
+            canonicalize(br#"{"b":{"y":[{"d":1,"c":2}],"x":0},"a":{"k":1,"k":{"z":1,"a":2}}}"#)
+                .unwrap(),
+            r#"{"a":{"k":{"a":2,"z":1}},"b":{"x":0,"y":[{"c":2,"d":1}]}}"#
+        );
     }
 
     #[test]
