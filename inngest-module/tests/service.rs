@@ -465,3 +465,45 @@ async fn functions_options_and_connection_state() {
     plain.set_connection_state(ConnectionState::Active);
     assert_eq!(plain.connection_state(), ConnectionState::NotApplicable);
 }
+
+#[tokio::test]
+async fn typed_payloads_are_sent_as_data_objects() {
+    use nestling_inngest::InngestServiceExt;
+
+    #[derive(serde::Serialize)]
+    struct Signup<'a> {
+        email: &'a str,
+        plan: &'a str,
+    }
+
+    let dev = DevServer::start().await;
+    let service = dev_service(&dev, InngestModuleOptions::default());
+
+    let id = service
+        .send_data(
+            "app/signup",
+            &Signup {
+                email: "a@example.com",
+                plan: "pro",
+            },
+        )
+        .await
+        .expect("sent");
+    let not_an_object = service
+        .send_data("app/signup", &[1, 2, 3])
+        .await
+        .unwrap_err();
+
+    assert_eq!(id, "01JSVC00000000000000000000");
+    let body = &dev.received()[0].body[0];
+    assert_eq!(body["name"], "app/signup");
+    assert_eq!(
+        body["data"],
+        json!({"email": "a@example.com", "plan": "pro"})
+    );
+    assert!(
+        not_an_object.to_string().contains("field `data`"),
+        "{not_an_object}"
+    );
+    assert_eq!(dev.received().len(), 1, "the invalid event was not sent");
+}

@@ -2,8 +2,10 @@
 //! inspect or register the app's functions, and [`DefaultInngestService`], the module's
 //! implementation.
 
+mod ext;
 mod inngest_service;
 mod state;
 
+pub use ext::InngestServiceExt;
 pub use inngest_service::{DefaultInngestService, FRAMEWORK, InngestService};
 pub use state::{AutoRegistration, ConnectionState, EventTransform, FunctionSource, SkipReason};
