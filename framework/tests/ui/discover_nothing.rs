@@ -1,0 +1,8 @@
+struct Service;
+
+#[nestling::discoverable]
+impl Service {
+    fn handle(&self) {}
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use nestling::Injectable;
+
+#[derive(Injectable)]
+enum Service {
+    A,
+}
+
+fn main() {}

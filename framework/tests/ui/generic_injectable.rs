@@ -1,0 +1,8 @@
+use nestling::Injectable;
+
+#[derive(Injectable)]
+struct Service<T> {
+    value: T,
+}
+
+fn main() {}

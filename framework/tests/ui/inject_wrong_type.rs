@@ -1,0 +1,9 @@
+use nestling::Injectable;
+
+#[derive(Injectable)]
+struct Service {
+    #[inject]
+    name: String,
+}
+
+fn main() {}

@@ -1,0 +1,7 @@
+use nestling::Injectable;
+
+#[derive(Injectable)]
+#[injectable(scope = "request")]
+struct Service;
+
+fn main() {}
