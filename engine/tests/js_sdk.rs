@@ -280,36 +280,29 @@ struct Harness {
 
 impl Harness {
     async fn get(&self, url: &str) -> Result<Value, String> {
-        let resp = self
-            .http
-            .get(url)
-            .send()
-            .await
-            .map_err(|e| format!("GET {url}: {e}"))?;
-        let status = resp.status();
-        let body = resp.text().await.map_err(|e| format!("GET {url}: {e}"))?;
-        if !status.is_success() {
-            return Err(format!("GET {url} answered {status}: {body}"));
-        }
-        serde_json::from_str(&body)
-            .map_err(|e| format!("GET {url} answered invalid JSON ({e}): {body}"))
+        self.call("GET", self.http.get(url), url).await
     }
 
     async fn post(&self, url: &str, body: &Value) -> Result<Value, String> {
-        let resp = self
-            .http
-            .post(url)
-            .json(body)
-            .send()
-            .await
-            .map_err(|e| format!("POST {url}: {e}"))?;
+        self.call("POST", self.http.post(url).json(body), url).await
+    }
+
+    /// Sends a request and reads a JSON answer; any other status than 2xx is an error.
+    async fn call(
+        &self,
+        method: &str,
+        request: reqwest::RequestBuilder,
+        url: &str,
+    ) -> Result<Value, String> {
+        let failed = |e: reqwest::Error| format!("{method} {url}: {e}");
+        let resp = request.send().await.map_err(failed)?;
         let status = resp.status();
-        let text = resp.text().await.map_err(|e| format!("POST {url}: {e}"))?;
+        let text = resp.text().await.map_err(failed)?;
         if !status.is_success() {
-            return Err(format!("POST {url} answered {status}: {text}"));
+            return Err(format!("{method} {url} answered {status}: {text}"));
         }
         serde_json::from_str(&text)
-            .map_err(|e| format!("POST {url} answered invalid JSON ({e}): {text}"))
+            .map_err(|e| format!("{method} {url} answered invalid JSON ({e}): {text}"))
     }
 
     /// Sends events through `POST /e/{key}`; returns their ids.
