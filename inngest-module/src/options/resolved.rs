@@ -34,7 +34,9 @@ pub const PLACEHOLDER_EVENT_KEY: &str = "NO_EVENT_KEY_SET";
 /// 6. Nothing → [`Embedded`](Self::Embedded): the app runs its functions on Nestling's embedded
 ///    engine, with no outside server.
 ///
-/// Self-hosted and Cloud require a signing key and verify every request's signature.
+/// Self-hosted and Cloud require a signing key and verify every request's signature. An event
+/// key is needed only to send events, so its absence is reported when sending
+/// ([`Error::MissingEventKey`]), not here: an app that only runs functions needs none.
 ///
 /// # Examples
 ///
