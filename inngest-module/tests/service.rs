@@ -507,3 +507,22 @@ async fn typed_payloads_are_sent_as_data_objects() {
     );
     assert_eq!(dev.received().len(), 1, "the invalid event was not sent");
 }
+
+#[tokio::test]
+async fn self_hosted_registration_expects_a_cloud_kind_server() {
+    let dev = DevServer::start().await;
+    let service = service(options(
+        InngestModuleOptions::new("shop")
+            .base_url(format!("http://{}", dev.addr))
+            .signing_key("signkey-prod-0123456789abcdef"),
+        &[],
+    ));
+    assert!(service.options().server.verifies_signatures());
+
+    let outcome = service.app_listening(45_300).await.expect("registered");
+
+    assert!(outcome.registered());
+    // `inngest start` reports itself as `cloud`; a dev server would refuse this sync with a
+    // clear "Expected server kind" error instead of silently skipping signature checks.
+    assert_eq!(dev.received()[0].expected_kind.as_deref(), Some("cloud"));
+}
