@@ -11,6 +11,7 @@ mod error;
 mod http;
 mod indicator;
 mod indicators;
+mod module;
 mod service;
 mod settings;
 
@@ -23,9 +24,10 @@ pub use indicator::{
     FnIndicator, HealthIndicator, IndicatorFuture, IndicatorResult, IndicatorStatus,
 };
 pub use indicators::{
-    DEFAULT_MEMORY_LIMIT_BYTES, ExecutionLog, InngestHealthIndicator, LastExecution,
-    MemoryIndicator,
+    DEFAULT_MEMORY_LIMIT_BYTES, ExecutionLog, HealthMiddleware, InngestHealthIndicator,
+    LastExecution, MemoryIndicator,
 };
+pub use module::InngestHealthModule;
 pub use service::{HealthService, INNGEST_KEY, MEMORY_KEY};
 pub use settings::HealthSettings;
 

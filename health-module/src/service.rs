@@ -53,7 +53,7 @@ impl HealthService {
     /// # Errors
     /// As [`HealthSettings::validate`].
     pub fn new(settings: HealthSettings) -> Result<Arc<Self>, Error> {
-        Self::build(settings, None)
+        Self::build(settings, None).map(Arc::new)
     }
 
     /// Probes with the memory indicator and the Inngest indicator (`is_healthy` on liveness,
@@ -65,13 +65,13 @@ impl HealthService {
         settings: HealthSettings,
         service: Arc<dyn InngestService>,
     ) -> Result<Arc<Self>, Error> {
-        Self::build(settings, Some(service))
+        Self::build(settings, Some(service)).map(Arc::new)
     }
 
-    fn build(
+    pub(crate) fn build(
         settings: HealthSettings,
         service: Option<Arc<dyn InngestService>>,
-    ) -> Result<Arc<Self>, Error> {
+    ) -> Result<Self, Error> {
         settings.validate()?;
 
         let memory = match settings.memory_limit_bytes {
@@ -90,13 +90,13 @@ impl HealthService {
             checks.add(Probe::Readiness, inngest.readiness(INNGEST_KEY));
         }
 
-        Ok(Arc::new(Self {
+        Ok(Self {
             settings,
             checks,
             inngest,
             memory,
             executions,
-        }))
+        })
     }
 
     /// The settings the service runs with.

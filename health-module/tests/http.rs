@@ -254,3 +254,82 @@ async fn without_inngest_the_probes_still_work() {
     assert_eq!(status, 200);
     assert_eq!(body["status"], "ok");
 }
+
+mod module {
+    use nestling::{Module, ModuleDef, NestlingApplication, Provider};
+    use nestling_health::InngestHealthModule;
+    use nestling_inngest::InngestService;
+
+    use super::*;
+
+    struct AppModule {
+        inngest: Arc<dyn InngestService>,
+    }
+
+    impl Module for AppModule {
+        fn define(&self) -> ModuleDef {
+            // The Inngest module is stood in for by its service, provided globally the way
+            // that module exports it.
+            let inngest = ModuleDef::new("InngestStandIn")
+                .provider(Provider::instance::<dyn InngestService>(Arc::clone(
+                    &self.inngest,
+                )))
+                .export::<dyn InngestService>()
+                .global();
+            ModuleDef::new("AppModule")
+                .import(nestling::DynamicModule::new::<InngestStandInMarker>(
+                    inngest,
+                ))
+                .import(InngestHealthModule)
+        }
+    }
+
+    struct InngestStandInMarker;
+
+    #[tokio::test]
+    async fn the_module_reads_the_inngest_health_options_and_serves_them() {
+        let env = BTreeMap::from([("INNGEST_DEV", "1"), ("INNGEST_MODE", "connect")]);
+        let options = InngestModuleOptions::new("shop")
+            .health(nestling_inngest::HealthOptions::default().path("/status/inngest"))
+            .resolve(&env)
+            .unwrap();
+        let service = Arc::new(
+            DefaultInngestService::new(options, Arc::new(|_: &str, _: &str| Vec::new())).unwrap(),
+        );
+        let app = NestlingApplication::builder(AppModule {
+            inngest: service.clone(),
+        })
+        .global_prefix("api")
+        .create()
+        .await
+        .unwrap();
+        let server = app.start("127.0.0.1:0").await.unwrap();
+        let url = server.url();
+
+        let resp = reqwest::get(format!("{url}/api/status/inngest"))
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 503);
+        let body: Value = resp.json().await.unwrap();
+        assert_eq!(body["error"]["inngest"]["connectionState"], "CLOSED");
+
+        service.set_connection_state(ConnectionState::Active);
+        let resp = reqwest::get(format!("{url}/api/status/inngest"))
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        let ready = reqwest::get(format!("{url}/api/health/ready"))
+            .await
+            .unwrap();
+        assert!(ready.status() == 200 || ready.status() == 503);
+        assert_eq!(
+            reqwest::get(format!("{url}/api/elsewhere"))
+                .await
+                .unwrap()
+                .status(),
+            404
+        );
+
+        server.close().await.unwrap();
+    }
+}

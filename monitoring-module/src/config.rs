@@ -48,3 +48,17 @@ impl Default for MonitoringSettings {
         }
     }
 }
+
+impl MonitoringSettings {
+    /// Settings from the Inngest module's resolved `monitoring` options, paths at their
+    /// defaults.
+    pub fn from_inngest(config: &nestling_inngest::MonitoringConfig) -> Self {
+        Self {
+            enabled: config.enabled,
+            collect_metrics: config.collect_metrics,
+            metrics_interval: config.metrics_interval,
+            enable_tracing: config.enable_tracing,
+            ..Self::default()
+        }
+    }
+}

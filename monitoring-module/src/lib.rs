@@ -11,6 +11,8 @@ mod config;
 mod error;
 mod function;
 mod http;
+mod middleware;
+mod module;
 mod registry;
 mod service;
 mod system;
@@ -19,6 +21,8 @@ pub use config::MonitoringSettings;
 pub use error::Error;
 pub use function::{CallKind, ExecutionCall, FunctionMetrics, FunctionSummary, RunOutcome};
 pub use http::{MonitoringApi, monitoring_spec};
+pub use middleware::MonitoringMiddleware;
+pub use module::InngestMonitoringModule;
 pub use registry::{
     Counter, CounterVec, Gauge, GaugeVec, Histogram, HistogramVec, MetricKind, MetricsRegistry,
     PROMETHEUS_CONTENT_TYPE, RUN_DURATION_BUCKETS,

@@ -98,15 +98,23 @@ impl MonitoringService {
         config: MonitoringSettings,
         registry: MetricsRegistry,
     ) -> Result<Arc<Self>, Error> {
+        Self::build(config, registry).map(Arc::new)
+    }
+
+    /// The service as a value, for the module's provider.
+    pub(crate) fn build(
+        config: MonitoringSettings,
+        registry: MetricsRegistry,
+    ) -> Result<Self, Error> {
         let functions = FunctionMetrics::new(&registry)?;
         register_process_metrics(&registry)?;
 
-        Ok(Arc::new(Self {
+        Ok(Self {
             config,
             registry,
             functions,
             sampler: Mutex::new(None),
-        }))
+        })
     }
 
     /// The settings the service runs with.
@@ -184,7 +192,7 @@ impl MonitoringService {
 
     /// Starts sampling process metrics every `metrics_interval` in the background (once; later
     /// calls do nothing). Must be called inside a Tokio runtime.
-    pub fn start_sampler(self: &Arc<Self>) {
+    pub fn start_sampler(&self) {
         let mut sampler = self
             .sampler
             .lock()
@@ -193,7 +201,7 @@ impl MonitoringService {
             return;
         }
 
-        let weak = Arc::downgrade(self);
+        let registry = self.registry.clone();
         let period = self
             .config
             .metrics_interval
@@ -202,9 +210,8 @@ impl MonitoringService {
             let mut ticks = tokio::time::interval(period);
             loop {
                 ticks.tick().await;
-                let Some(service) = weak.upgrade() else { break };
                 // Encoding runs the collectors, which refresh the sampled gauges.
-                let _ = service.registry.encode_prometheus();
+                let _ = registry.encode_prometheus();
             }
         }));
     }

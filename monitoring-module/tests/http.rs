@@ -268,3 +268,84 @@ fn run_promtool(promtool: &std::path::Path, text: &str) -> std::process::Output 
         .unwrap();
     child.wait_with_output().unwrap()
 }
+
+mod module {
+    use std::collections::BTreeMap;
+
+    use nestling::{DynamicModule, Module, ModuleDef, NestlingApplication, Provider};
+    use nestling_inngest::{
+        DefaultInngestService, InngestModuleOptions, InngestService, MonitoringOptions,
+    };
+    use nestling_inngest_protocol::FunctionConfig;
+    use nestling_monitoring::{InngestMonitoringModule, MonitoringMiddleware};
+
+    use super::*;
+
+    struct InngestStandIn;
+
+    struct AppModule {
+        inngest: Arc<dyn InngestService>,
+    }
+
+    impl Module for AppModule {
+        fn define(&self) -> ModuleDef {
+            // The Inngest module is stood in for by its service, exported globally as that
+            // module does.
+            let inngest = ModuleDef::new("InngestStandIn")
+                .provider(Provider::instance::<dyn InngestService>(Arc::clone(
+                    &self.inngest,
+                )))
+                .export::<dyn InngestService>()
+                .global();
+            ModuleDef::new("AppModule")
+                .import(DynamicModule::new::<InngestStandIn>(inngest))
+                .import(InngestMonitoringModule)
+        }
+    }
+
+    #[tokio::test]
+    async fn the_module_registers_every_function_and_serves_metrics() {
+        let env = BTreeMap::from([("INNGEST_DEV", "1")]);
+        let options = InngestModuleOptions::new("shop")
+            .monitoring(MonitoringOptions::default().collect_metrics(true))
+            .resolve(&env)
+            .unwrap();
+        let functions = |app: &str, _: &str| {
+            vec![FunctionConfig {
+                id: format!("{app}-charge"),
+                name: "charge".to_owned(),
+                ..Default::default()
+            }]
+        };
+        let service: Arc<dyn InngestService> =
+            Arc::new(DefaultInngestService::new(options, Arc::new(functions)).unwrap());
+        let app = NestlingApplication::create(AppModule { inngest: service })
+            .await
+            .unwrap();
+
+        let hooks = app.get::<MonitoringMiddleware>();
+        hooks.call("shop-charge", "r1", 0);
+        hooks.output("shop-charge", "r1", Ok(()));
+
+        let server = app.start("127.0.0.1:0").await.unwrap();
+        let url = server.url();
+        let text = reqwest::get(format!("{url}/metrics"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(text.contains(
+            "inngest_function_executions_total{function_id=\"shop-charge\",result=\"success\"} 1"
+        ), "{text}");
+        assert!(text.contains(
+            "inngest_function_executions_total{function_id=\"shop-charge\",result=\"failure\"} 0"
+        ));
+
+        let docs = reqwest::get(format!("{url}/docs/monitoring/openapi.json"))
+            .await
+            .unwrap();
+        assert_eq!(docs.status(), 200);
+        server.close().await.unwrap();
+    }
+}

@@ -275,3 +275,32 @@ impl HealthIndicator for Check {
         Box::pin(std::future::ready(result))
     }
 }
+
+/// The execution hook that feeds an [`ExecutionLog`]: every call that returns is recorded
+/// with whether it succeeded. Register it with the Inngest module as a global middleware
+/// (the health module provides one over its service's log).
+#[derive(Debug, Clone)]
+pub struct HealthMiddleware {
+    log: Arc<ExecutionLog>,
+}
+
+impl HealthMiddleware {
+    /// A hook recording into `log`.
+    pub fn new(log: Arc<ExecutionLog>) -> Self {
+        Self { log }
+    }
+}
+
+impl nestling_inngest::InngestMiddleware for HealthMiddleware {
+    fn name(&self) -> &str {
+        "nestling-health"
+    }
+
+    fn transform_output(
+        &self,
+        run: &nestling_inngest::RunInfo,
+        output: &mut Result<Value, nestling_inngest::FunctionError>,
+    ) {
+        self.log.record(&run.function_id, output.is_ok());
+    }
+}

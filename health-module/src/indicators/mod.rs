@@ -3,5 +3,5 @@
 mod inngest;
 mod memory;
 
-pub use inngest::{ExecutionLog, InngestHealthIndicator, LastExecution};
+pub use inngest::{ExecutionLog, HealthMiddleware, InngestHealthIndicator, LastExecution};
 pub use memory::{DEFAULT_MEMORY_LIMIT_BYTES, MemoryIndicator};

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use poem::endpoint::BoxEndpoint;
 use poem::{Endpoint, EndpointExt, IntoEndpoint, Route};
 use poem_openapi::payload::{Json, PlainText};
 use poem_openapi::{ApiResponse, OpenApi, OpenApiService, Tags};
@@ -102,24 +103,29 @@ pub(crate) fn openapi(service: &Arc<MonitoringService>) -> OpenApiService<Monito
 }
 
 impl MonitoringService {
-    /// The routes to mount at the app's root: the metrics endpoints under `metrics_path` and,
-    /// when `docs_path` is set, the docs UI there with the spec at `<docs_path>/openapi.json`.
-    pub fn routes(self: &Arc<Self>) -> Route {
-        let api = openapi(self);
+    /// The endpoints to nest at the app's root, by path: the metrics endpoints at
+    /// `metrics_path` and, when `docs_path` is set, the docs UI there with the spec at
+    /// `<docs_path>/openapi.json`. Empty when the module is disabled.
+    pub fn endpoints(self: &Arc<Self>) -> Vec<(String, BoxEndpoint<'static>)> {
         let config = self.config();
-        let mut route = Route::new();
+        if !config.enabled {
+            return Vec::new();
+        }
+        let api = openapi(self);
+        let mut endpoints = Vec::new();
 
         if let Some(docs) = &config.docs_path {
-            let docs = docs.trim_end_matches('/');
             let spec = spec_without_trailing_slashes(&api.spec());
             // The UI page embeds the spec verbatim; swap in the corrected one.
             let ui = api.swagger_ui_html().replacen(&api.spec(), &spec, 1);
-            route = route
-                .at(format!("{docs}/openapi.json"), json_endpoint(spec))
-                .at(
-                    docs,
-                    poem::endpoint::make_sync(move |_| poem::web::Html(ui.clone())),
-                );
+            let ui = poem::endpoint::make_sync(move |_| poem::web::Html(ui.clone()));
+            let docs_route = Route::new()
+                .at("/", ui)
+                .at("/openapi.json", json_endpoint(spec));
+            endpoints.push((
+                docs.trim_end_matches('/').to_owned(),
+                docs_route.map_to_response().boxed(),
+            ));
         }
 
         // Prometheus is picky about the content type of the exposition; say it even if a proxy
@@ -140,7 +146,18 @@ impl MonitoringService {
                 }
                 Ok(resp)
             });
-        route.nest(config.metrics_path.clone(), metrics.boxed())
+        endpoints.insert(0, (config.metrics_path.clone(), metrics.boxed()));
+
+        endpoints
+    }
+
+    /// [`endpoints`](Self::endpoints) nested in one route, to serve on their own.
+    pub fn routes(self: &Arc<Self>) -> Route {
+        self.endpoints()
+            .into_iter()
+            .fold(Route::new(), |route, (path, endpoint)| {
+                route.nest(path, endpoint)
+            })
     }
 }
 
