@@ -58,6 +58,15 @@ pub enum Error {
         reason: String,
     },
 
+    /// The module's definition and its options disagree.
+    #[error("the Inngest module cannot use option `{field}`: {reason}")]
+    ModuleDefinition {
+        /// The option.
+        field: &'static str,
+        /// What disagrees and how to fix it.
+        reason: String,
+    },
+
     /// Registering the app's functions with the server failed.
     #[error("could not register the app's {functions} function(s) at {url}: {reason}")]
     Registration {

@@ -63,10 +63,6 @@ pub(crate) struct InvocationParts {
 }
 
 impl Invocation {
-    #[cfg_attr(
-        not(test),
-        expect(dead_code, reason = "called by the serve endpoint, which lands next")
-    )]
     pub(crate) fn new(parts: InvocationParts) -> Self {
         let InvocationParts {
             app_id,

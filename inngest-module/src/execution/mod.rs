@@ -19,15 +19,7 @@ pub use outcome::ExecutionOutcome;
 pub use step::{Instant, Invoke, Step, StepOptions, TimeSpan, WaitForEvent};
 
 pub(crate) use driver::run_handler;
-#[expect(
-    unused_imports,
-    reason = "called by the serve endpoint, which lands next"
-)]
 pub(crate) use invocation::{EventSender, InvocationParts};
-#[expect(
-    unused_imports,
-    reason = "called by the serve endpoint, which lands next"
-)]
 pub(crate) use outcome::internal_error_body;
 
 #[cfg(test)]

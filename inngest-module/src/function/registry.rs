@@ -247,3 +247,13 @@ impl FunctionRegistry {
             .cloned()
     }
 }
+
+impl crate::FunctionSource for FunctionRegistry {
+    fn function_configs(&self, app_id: &str, serve_url: &str) -> Vec<FunctionConfig> {
+        self.configs(app_id, serve_url)
+    }
+
+    fn function_count(&self) -> usize {
+        self.len()
+    }
+}
