@@ -1,0 +1,315 @@
+//! The in-process function runner against the SDK's real serve endpoint over loopback HTTP.
+
+mod support;
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use nestling_inngest_protocol::OpCode;
+use nestling_testing::{
+    FunctionRunner, MockInngestService, RunStatus, TestingError, TestingModule,
+};
+use serde_json::json;
+use support::{APP, Counters, Receipt, ShopModule};
+
+/// The initialised shop module and a runner for its functions; the module must outlive the
+/// runner's use, so both are returned.
+async fn runner() -> (Arc<Counters>, TestingModule, FunctionRunner) {
+    let counters = Arc::new(Counters::default());
+    let module = TestingModule::builder(ShopModule::new(Arc::clone(&counters)))
+        .compile()
+        .await
+        .expect("the shop module compiles");
+    module.init().await.expect("the shop module initialises");
+    let runner = module.runner().await.expect("a runner for the shop module");
+    (counters, module, runner)
+}
+
+#[tokio::test]
+async fn runs_steps_sleep_wait_and_send_in_order() {
+    let (counters, _module, runner) = runner().await;
+
+    let outcome = runner
+        .function("fulfil-order")
+        .unwrap()
+        .event_data("shop/order.placed", json!({"order": 7, "amount": 1250}))
+        .execute()
+        .await
+        .unwrap();
+
+    assert_eq!(outcome.status, RunStatus::Completed, "{:?}", outcome.error);
+    assert_eq!(
+        outcome.output_as::<Receipt>().unwrap(),
+        Receipt {
+            order: 7,
+            charged: 1250,
+            confirmed: false
+        }
+    );
+    assert_eq!(
+        outcome.step_ops(),
+        [
+            ("charge-card", OpCode::StepRun),
+            ("cool-off", OpCode::Sleep),
+            ("await-confirmation", OpCode::WaitForEvent),
+            ("notify", OpCode::StepRun),
+        ]
+    );
+    assert_eq!(
+        counters.charge.load(Ordering::SeqCst),
+        1,
+        "memoised, run once"
+    );
+    assert_eq!(outcome.sleeps.len(), 1);
+    assert_eq!(outcome.sleeps[0].raw, "2h");
+    assert_eq!(outcome.sleeps[0].duration, Some(Duration::from_secs(7200)));
+
+    let wait = outcome.step("await-confirmation").unwrap();
+    assert_eq!(wait.name.as_deref(), Some("shop/order.confirmed"));
+    assert_eq!(wait.opts.as_ref().unwrap()["timeout"], "1d");
+    assert_eq!(wait.output, Some(serde_json::Value::Null), "timed out");
+
+    let sent = runner.mock().events_named("shop/receipt.sent");
+    assert_eq!(sent.len(), 1, "step.send_event is recorded, not sent");
+    assert_eq!(sent[0].event.data, json!({"order": 7}));
+    let notify = outcome.step("notify").unwrap();
+    assert_eq!(notify.output.as_ref().unwrap()["ids"][0], json!(sent[0].id));
+    assert!(
+        outcome.requests >= 5,
+        "one request per step and the last: {}",
+        outcome.requests
+    );
+}
+
+#[tokio::test]
+async fn a_wait_answered_by_a_stub_resumes_with_the_event() {
+    let (_counters, _module, runner) = runner().await;
+
+    let outcome = runner
+        .function("shop-fulfil-order")
+        .unwrap()
+        .event_data("shop/order.placed", json!({"order": 8, "amount": 5}))
+        .answer_wait("await-confirmation", json!({"order": 8}))
+        .execute()
+        .await
+        .unwrap();
+
+    assert!(outcome.output_as::<Receipt>().unwrap().confirmed);
+    let wait = outcome.step("await-confirmation").unwrap();
+    assert!(wait.mocked);
+    assert_eq!(wait.output.as_ref().unwrap()["data"]["order"], 8);
+    assert_eq!(
+        wait.output.as_ref().unwrap()["name"],
+        "shop/order.confirmed"
+    );
+}
+
+#[tokio::test]
+async fn a_mocked_step_never_runs_its_body_and_its_value_round_trips() {
+    let (counters, _module, runner) = runner().await;
+
+    let outcome = runner
+        .function("fulfil-order")
+        .unwrap()
+        .event_data("shop/order.placed", json!({"order": 9, "amount": 10}))
+        .mock_step("charge-card", 999u32)
+        .execute()
+        .await
+        .unwrap();
+
+    assert_eq!(outcome.output_as::<Receipt>().unwrap().charged, 999);
+    assert_eq!(counters.charge.load(Ordering::SeqCst), 0);
+    let charge = outcome.step("charge-card").unwrap();
+    assert!(charge.mocked);
+    assert_eq!(charge.attempts, 0);
+    // The unmocked send step still ran (planned, then targeted).
+    assert_eq!(runner.mock().events_named("shop/receipt.sent").len(), 1);
+}
+
+#[tokio::test]
+async fn a_mock_of_the_wrong_type_fails_the_step_as_the_sdk_decodes_it() {
+    let (_counters, _module, runner) = runner().await;
+
+    let outcome = runner
+        .function("fulfil-order")
+        .unwrap()
+        .event_data("shop/order.placed", json!({"order": 9, "amount": 10}))
+        .mock_step("charge-card", "not a number")
+        .execute()
+        .await
+        .unwrap();
+
+    assert_eq!(outcome.status, RunStatus::Failed);
+    let error = outcome.error.unwrap();
+    assert!(
+        error.message.contains("charge-card") || error.message.contains("invalid type"),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn parallel_steps_are_planned_then_targeted_one_by_one() {
+    let (_counters, _module, runner) = runner().await;
+
+    let outcome = runner.function("quote").unwrap().execute().await.unwrap();
+
+    assert_eq!(outcome.output_as::<u32>().unwrap(), 120);
+    let mut first_two: Vec<&str> = outcome.step_ids()[..2].to_vec();
+    first_two.sort_unstable();
+    assert_eq!(first_two, ["price", "tax"]);
+    assert_eq!(outcome.step_ids()[2], "total");
+    assert!(outcome.steps.iter().all(|s| s.op == OpCode::StepRun));
+}
+
+#[tokio::test]
+async fn a_failing_step_is_retried_until_it_succeeds() {
+    let (counters, _module, runner) = runner().await;
+
+    let outcome = runner
+        .function("flaky-sync")
+        .unwrap()
+        .execute()
+        .await
+        .unwrap();
+
+    assert_eq!(outcome.status, RunStatus::Completed, "{:?}", outcome.error);
+    assert_eq!(outcome.output_as::<u32>().unwrap(), 3);
+    assert_eq!(counters.flaky.load(Ordering::SeqCst), 3);
+    assert_eq!(outcome.retries.len(), 2);
+    assert_eq!(outcome.retries[0].step.as_deref(), Some("call-erp"));
+    assert_eq!(outcome.retries[0].message, "ERP timeout #1");
+    assert_eq!(
+        outcome.retries[0].delay,
+        Duration::from_secs(15),
+        "server backoff, attempt 0"
+    );
+    assert_eq!(outcome.retries[1].delay, Duration::from_secs(30));
+    assert_eq!(outcome.step("call-erp").unwrap().attempts, 3);
+}
+
+#[tokio::test]
+async fn a_non_retriable_step_fails_the_run_and_runs_the_failure_handler() {
+    let (counters, _module, runner) = runner().await;
+
+    let outcome = runner.function("refund").unwrap().execute().await.unwrap();
+
+    assert_eq!(outcome.status, RunStatus::Failed);
+    assert!(
+        outcome.retries.is_empty(),
+        "non-retriable: {:?}",
+        outcome.retries
+    );
+    let step = outcome.step("call-bank").unwrap();
+    assert_eq!(step.op, OpCode::StepFailed);
+    assert_eq!(step.error.as_ref().unwrap().message, "card closed");
+    assert!(
+        outcome
+            .error
+            .as_ref()
+            .unwrap()
+            .message
+            .contains("card closed")
+    );
+
+    let handler = outcome.on_failure.expect("the failure handler ran");
+    assert_eq!(handler.function_id, format!("{APP}-refund-failure"));
+    assert_eq!(
+        handler.output_as::<String>().unwrap(),
+        "alerted about card closed"
+    );
+    assert_eq!(counters.failures_seen.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn a_failing_function_is_retried_then_fails_with_its_error() {
+    let (_counters, _module, runner) = runner().await;
+
+    let outcome = runner.function("audit").unwrap().execute().await.unwrap();
+
+    assert_eq!(outcome.status, RunStatus::Failed);
+    assert_eq!(
+        outcome.error.as_ref().unwrap().message,
+        "ledger unavailable"
+    );
+    assert_eq!(outcome.retries.len(), 1, "retries(1): two attempts");
+    assert_eq!(outcome.retries[0].step, None);
+    assert!(outcome.on_failure.is_none());
+}
+
+#[tokio::test]
+async fn invoke_runs_the_sibling_function_or_a_stub() {
+    let (_counters, _module, runner) = runner().await;
+
+    let outcome = runner.function("invoice").unwrap().execute().await.unwrap();
+    assert_eq!(outcome.output, Some(json!({"rate": 20})));
+    let invoke = outcome.step("get-rate").unwrap();
+    assert_eq!(invoke.op, OpCode::InvokeFunction);
+    assert_eq!(
+        invoke.opts.as_ref().unwrap()["function_id"],
+        "shop-tax-rate"
+    );
+    let nested = invoke.invoked.as_ref().expect("the sibling ran");
+    assert_eq!(nested.function_id, "shop-tax-rate");
+    assert!(nested.is_completed());
+
+    let stubbed = runner
+        .function("invoice")
+        .unwrap()
+        .stub_invoke("tax-rate", 5)
+        .execute()
+        .await
+        .unwrap();
+    assert_eq!(stubbed.output, Some(json!({"rate": 5})));
+    assert!(stubbed.step("get-rate").unwrap().invoked.is_none());
+
+    let failed = runner
+        .function("invoice")
+        .unwrap()
+        .stub_invoke_error("get-rate", "rates service down")
+        .execute()
+        .await
+        .unwrap();
+    assert_eq!(failed.status, RunStatus::Failed);
+    assert!(failed.error.unwrap().message.contains("rates service down"));
+}
+
+#[tokio::test]
+async fn the_runner_shares_the_installed_mock_and_names_unknown_functions() {
+    let counters = Arc::new(Counters::default());
+    let mock = Arc::new(MockInngestService::new(APP));
+    let module = TestingModule::builder(ShopModule::new(Arc::clone(&counters)))
+        .mock_inngest(Arc::clone(&mock))
+        .compile()
+        .await
+        .unwrap();
+    module.init().await.unwrap();
+    let runner = module.runner().await.unwrap();
+
+    runner
+        .function("fulfil-order")
+        .unwrap()
+        .event_data("shop/order.placed", json!({"order": 1, "amount": 1}))
+        .execute()
+        .await
+        .unwrap();
+    assert_eq!(mock.events_named("shop/receipt.sent").len(), 1);
+
+    use nestling_inngest::InngestService;
+    assert_eq!(mock.function_count(), runner.function_ids().len());
+    assert!(mock.functions().iter().any(|f| f.id == "shop-quote"));
+
+    let err = runner.function("nope").unwrap_err();
+    assert!(matches!(err, TestingError::UnknownFunction { .. }));
+    assert!(err.to_string().contains("shop-quote"), "{err}");
+}
+
+#[tokio::test]
+async fn a_runner_needs_an_initialised_inngest_module() {
+    let module = TestingModule::create(nestling::ModuleDef::new("Bare"))
+        .compile()
+        .await
+        .unwrap();
+    let err = module.runner().await.unwrap_err();
+    assert!(matches!(err, TestingError::NoInngestModule { .. }), "{err}");
+}
