@@ -146,10 +146,12 @@ impl FunctionSpec {
 
         let separator = if serve_url.contains('?') { '&' } else { '?' };
         let url = format!("{serve_url}{separator}fnId={id}&stepId=step");
+        // A failure handler is tried once more if it fails, as the JS SDK registers it.
+        let retries = self.retries.or_else(|| self.on_failure.as_ref().map(|_| 1));
         config.steps.clear();
         config
             .steps
-            .insert("step".to_owned(), StepConfig::http(url, self.retries));
+            .insert("step".to_owned(), StepConfig::http(url, retries));
         config.retries = None;
         config.id = id;
 

@@ -367,16 +367,13 @@ impl ServeState {
         let internal = |message: &str| reply_json(ctx, 500, &internal_error_body(message), &[]);
 
         if incoming.body.iter().all(u8::is_ascii_whitespace) {
-            // The JS SDK answers an empty call request with a 401 (its signature check runs
-            // on the missing body first); the status is kept, the message says what is wrong.
-            return Response::builder()
-                .status(poem::http::StatusCode::UNAUTHORIZED)
-                .content_type("application/json")
-                .header(h::SDK_HANDLED, "true")
-                .body(
-                    json!({"message": "Unauthorized: the call request has an empty body; the executor must POST a JSON call request"})
-                        .to_string(),
-                );
+            // The JS SDK answers an empty call request with a 401 that keeps its headers; the
+            // status is kept, and the message says what is wrong.
+            let body = json!({
+                "message": "Unauthorized: the call request has an empty body; the executor \
+                            must POST a JSON call request"
+            });
+            return reply_json(ctx, 401, &body, &[]);
         }
 
         let Some(fn_id) = incoming.query.get("fnId") else {
