@@ -34,6 +34,12 @@ pub struct MonitoringSettings {
     /// Path of the documentation UI; the OpenAPI spec is served at `<docs_path>/openapi.json`.
     /// `None` serves neither.
     pub docs_path: Option<String>,
+    /// OTLP/HTTP endpoint to push metrics to every `metrics_interval`; when `None`, the
+    /// standard `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT` / `OTEL_EXPORTER_OTLP_ENDPOINT` decide,
+    /// and without them nothing is pushed.
+    pub otlp_endpoint: Option<String>,
+    /// `service.name` of pushed metrics.
+    pub service_name: String,
 }
 
 impl Default for MonitoringSettings {
@@ -45,6 +51,8 @@ impl Default for MonitoringSettings {
             enable_tracing: false,
             metrics_path: "/metrics".to_owned(),
             docs_path: Some("/docs/monitoring".to_owned()),
+            otlp_endpoint: None,
+            service_name: "nestling".to_owned(),
         }
     }
 }

@@ -13,6 +13,7 @@ mod function;
 mod http;
 mod middleware;
 mod module;
+mod otlp;
 mod registry;
 mod service;
 mod system;

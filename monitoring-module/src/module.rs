@@ -68,7 +68,14 @@ fn definition(explicit: Option<MonitoringSettings>, paths: &MonitoringSettings) 
             let settings = match (explicit, &inngest) {
                 (Some(settings), _) => settings,
                 (None, Some(inngest)) => {
-                    MonitoringSettings::from_inngest(&inngest.options().monitoring)
+                    let options = inngest.options();
+                    let mut settings = MonitoringSettings::from_inngest(&options.monitoring);
+                    settings.service_name = if options.tracing.service_name.is_empty() {
+                        options.app_id.clone()
+                    } else {
+                        options.tracing.service_name.clone()
+                    };
+                    settings
                 }
                 (None, None) => MonitoringSettings::default(),
             };
@@ -127,7 +134,7 @@ fn not_found() -> poem::endpoint::BoxEndpoint<'static> {
 #[nestling::async_trait]
 impl OnApplicationBootstrap for MonitoringService {
     async fn on_application_bootstrap(&self) -> Result<(), BoxError> {
-        self.start_sampler();
+        self.start_sampler()?;
         Ok(())
     }
 }
@@ -135,6 +142,10 @@ impl OnApplicationBootstrap for MonitoringService {
 #[nestling::async_trait]
 impl OnApplicationShutdown for MonitoringService {
     async fn on_application_shutdown(&self, _signal: ShutdownSignal) -> Result<(), BoxError> {
+        // Shutting the OTLP push down waits for its last export; keep that off the runtime.
+        if let Some(otlp) = self.take_otlp() {
+            tokio::task::spawn_blocking(move || otlp.shutdown()).await?;
+        }
         self.stop_sampler();
         Ok(())
     }

@@ -6,6 +6,7 @@ use poem_openapi::Object;
 
 use crate::config::MonitoringSettings;
 use crate::function::{ExecutionCall, FunctionMetrics, FunctionSummary, RunOutcome};
+use crate::otlp::{OtlpMetrics, metrics_endpoint};
 use crate::registry::MetricsRegistry;
 use crate::system::{ProcessStats, register_process_metrics};
 use crate::{CallKind, Error};
@@ -77,6 +78,7 @@ pub struct MonitoringService {
     registry: MetricsRegistry,
     functions: FunctionMetrics,
     sampler: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    otlp: Arc<Mutex<Option<OtlpMetrics>>>,
 }
 
 impl MonitoringService {
@@ -114,6 +116,7 @@ impl MonitoringService {
             registry,
             functions,
             sampler: Mutex::new(None),
+            otlp: Arc::default(),
         })
     }
 
@@ -190,30 +193,63 @@ impl MonitoringService {
         }
     }
 
-    /// Starts sampling process metrics every `metrics_interval` in the background (once; later
-    /// calls do nothing). Must be called inside a Tokio runtime.
-    pub fn start_sampler(&self) {
+    /// Starts sampling process metrics every `metrics_interval` in the background and, when
+    /// an OTLP endpoint is configured (settings or `OTEL_*`), pushing every metric there on the
+    /// same interval (once; later calls do nothing). Must be called inside a Tokio runtime.
+    ///
+    /// # Errors
+    /// [`Error::Otlp`] when the OTLP exporter cannot be built; sampling runs anyway.
+    pub fn start_sampler(&self) -> Result<(), Error> {
         let mut sampler = self
             .sampler
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         if sampler.is_some() {
-            return;
+            return Ok(());
         }
 
-        let registry = self.registry.clone();
         let period = self
             .config
             .metrics_interval
             .max(std::time::Duration::from_millis(100));
+        let endpoint = metrics_endpoint(self.config.otlp_endpoint.as_deref(), |name| {
+            std::env::var(name).ok()
+        });
+        let started = match &endpoint {
+            Some(endpoint) => {
+                OtlpMetrics::start(&self.registry, endpoint, period, &self.config.service_name)
+                    .map(Some)
+            }
+            None => Ok(None),
+        };
+        let result = started
+            .as_ref()
+            .map(|_| ())
+            .map_err(|error| Error::Otlp(error.to_string()));
+        *self
+            .otlp
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = started.ok().flatten();
+
+        let registry = self.registry.clone();
+        let otlp = Arc::clone(&self.otlp);
         *sampler = Some(tokio::spawn(async move {
             let mut ticks = tokio::time::interval(period);
             loop {
                 ticks.tick().await;
                 // Encoding runs the collectors, which refresh the sampled gauges.
                 let _ = registry.encode_prometheus();
+                if let Some(otlp) = otlp
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .as_ref()
+                {
+                    otlp.mirror(&registry);
+                }
             }
         }));
+
+        result
     }
 
     /// Stops the background sampler, if it runs.
@@ -225,6 +261,20 @@ impl MonitoringService {
         if let Some(handle) = sampler.take() {
             handle.abort();
         }
+        drop(sampler);
+
+        if let Some(otlp) = self.take_otlp() {
+            // The provider's shutdown waits for the reader thread's last push.
+            otlp.shutdown();
+        }
+    }
+
+    /// Takes the OTLP push out of the service, to shut it down elsewhere.
+    pub(crate) fn take_otlp(&self) -> Option<OtlpMetrics> {
+        self.otlp
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
     }
 }
 

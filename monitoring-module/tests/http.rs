@@ -349,3 +349,78 @@ mod module {
         server.close().await.unwrap();
     }
 }
+
+mod otlp {
+    use std::time::Duration;
+
+    use poem::web::Data;
+    use poem::{EndpointExt, Route, handler, post};
+
+    use super::*;
+
+    type Bodies = Arc<std::sync::Mutex<Vec<Vec<u8>>>>;
+
+    #[handler]
+    fn receive(body: Vec<u8>, Data(bodies): Data<&Bodies>) -> poem::Response {
+        bodies.lock().unwrap().push(body);
+        poem::Response::builder()
+            .content_type("application/x-protobuf")
+            .body(Vec::<u8>::new())
+    }
+
+    fn contains(haystack: &[u8], needle: &str) -> bool {
+        haystack
+            .windows(needle.len())
+            .any(|window| window == needle.as_bytes())
+    }
+
+    /// No OpenTelemetry collector can be installed here, so an OTLP/HTTP receiver written
+    /// in the test takes the pushes; the protobuf bodies are searched for the metric names
+    /// and label values, which travel as UTF-8.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn metrics_are_pushed_over_otlp_on_the_interval() {
+        let bodies: Bodies = Arc::default();
+        let acceptor = TcpListener::bind("127.0.0.1:0")
+            .into_acceptor()
+            .await
+            .unwrap();
+        let addr = acceptor.local_addr()[0].as_socket_addr().copied().unwrap();
+        let app = Route::new()
+            .at("/v1/metrics", post(receive))
+            .data(Arc::clone(&bodies));
+        tokio::spawn(poem::Server::new_with_acceptor(acceptor).run(app));
+
+        let config = MonitoringSettings {
+            metrics_interval: Duration::from_millis(200),
+            otlp_endpoint: Some(format!("http://{addr}")),
+            service_name: "otlp-test".to_owned(),
+            ..Default::default()
+        };
+        let service = MonitoringService::new(config).unwrap();
+        record_sample_runs(&service);
+        service.start_sampler().unwrap();
+
+        let mut pushed = Vec::new();
+        for _ in 0..50 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            pushed = bodies.lock().unwrap().concat();
+            if contains(&pushed, "inngest_function_runs_started_total") {
+                break;
+            }
+        }
+        for expected in [
+            "inngest_function_runs_started_total",
+            "inngest_function_execution_duration_seconds_count",
+            "inngest_process_memory_bytes",
+            "shop-idle",
+            "otlp-test",
+        ] {
+            assert!(contains(&pushed, expected), "{expected} was not pushed");
+        }
+
+        let service = Arc::clone(&service);
+        tokio::task::spawn_blocking(move || service.stop_sampler())
+            .await
+            .unwrap();
+    }
+}

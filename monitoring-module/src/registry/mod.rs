@@ -195,6 +195,55 @@ impl MetricsRegistry {
         out
     }
 
+    /// Name, kind and help of every family, for exporters that mirror the registry.
+    pub(crate) fn families(&self) -> Vec<(String, MetricKind, String)> {
+        read(&self.families)
+            .values()
+            .map(|family| {
+                (
+                    family.name.clone(),
+                    family.kind.metric_kind(),
+                    family.help.clone(),
+                )
+            })
+            .collect()
+    }
+
+    /// The series of a family as `(labels, value)`; for a histogram the value is its sum and
+    /// `count` is set, for counters and gauges `count` is `None`.
+    pub(crate) fn series_values(&self, name: &str) -> Vec<SeriesValue> {
+        let Some(family) = read(&self.families).get(name).cloned() else {
+            return Vec::new();
+        };
+        let series = lock(&family.series);
+        series
+            .iter()
+            .map(|(values, series)| {
+                let labels = family
+                    .label_names
+                    .iter()
+                    .cloned()
+                    .zip(values.iter().cloned())
+                    .collect();
+                match series {
+                    Series::Scalar(value) => SeriesValue {
+                        labels,
+                        value: value.get(),
+                        count: None,
+                    },
+                    Series::Histogram(core) => {
+                        let snapshot = core.snapshot();
+                        SeriesValue {
+                            labels,
+                            value: snapshot.sum,
+                            count: Some(snapshot.count),
+                        }
+                    }
+                }
+            })
+            .collect()
+    }
+
     fn family(
         &self,
         name: &str,
@@ -236,6 +285,14 @@ impl MetricsRegistry {
 
         Ok(family)
     }
+}
+
+/// One series' labels and value, as read by [`MetricsRegistry::series_values`].
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct SeriesValue {
+    pub(crate) labels: Vec<(String, String)>,
+    pub(crate) value: f64,
+    pub(crate) count: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
