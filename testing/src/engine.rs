@@ -108,7 +108,12 @@ impl TestEngine {
     }
 
     /// Module options for an app that runs its functions on this engine: dev mode, the
-    /// engine as API and Event API, served and advertised on `127.0.0.1`.
+    /// engine as API and Event API, advertised on `127.0.0.1`.
+    ///
+    /// With automatic registration (the default) the app registers itself once it listens,
+    /// with the port it really got. If you disable it and call [`sync_app`](Self::sync_app)
+    /// instead, also set `serve_port` to the app's port: the step URLs the app advertises are
+    /// built from it, not from the URL the engine syncs.
     pub fn inngest_options(&self, app_id: &str) -> InngestModuleOptions {
         InngestModuleOptions::new(app_id)
             .dev(true)
