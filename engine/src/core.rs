@@ -27,6 +27,8 @@ pub(crate) struct Core {
     /// Calls in flight per concurrency scope.
     pub(crate) inflight: Mutex<HashMap<String, u32>>,
     ulids: Mutex<ulid::Generator>,
+    /// Announces every run that ends (id, status).
+    pub(crate) endings: tokio::sync::broadcast::Sender<(String, crate::RunStatus)>,
     /// `http://host:port` once the listener is bound.
     pub(crate) base_url: OnceLock<String>,
 }
@@ -59,6 +61,7 @@ impl Core {
             functions: RwLock::new(Arc::new(Vec::new())),
             inflight: Mutex::new(HashMap::new()),
             ulids: Mutex::new(ulid::Generator::new()),
+            endings: tokio::sync::broadcast::channel(1024).0,
             base_url: OnceLock::new(),
         };
         core.reload_functions()?;

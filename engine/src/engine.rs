@@ -249,6 +249,13 @@ impl EngineHandle {
         }
     }
 
+    /// A stream of `(run id, status)` for every run that ends from now on, announced as its
+    /// final state is committed. Slow receivers miss old entries (see
+    /// [`tokio::sync::broadcast`]).
+    pub fn run_endings(&self) -> tokio::sync::broadcast::Receiver<(String, RunStatus)> {
+        self.core.endings.subscribe()
+    }
+
     /// Cancels a run, like `DELETE /v1/runs/{id}`. Returns false when it had already ended.
     ///
     /// # Errors

@@ -21,7 +21,8 @@ pub enum Error {
     /// The SQLite database could not be opened or created.
     #[error(
         "nestling-engine: cannot open the database {path}: {source}; \
-         check that the folder is writable or set `EngineConfig::database`"
+         check that the folder is writable and that no other engine uses the file, \
+         or set `EngineConfig::database`"
     )]
     OpenDatabase {
         /// The file the engine tried to open.

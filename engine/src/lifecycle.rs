@@ -289,6 +289,7 @@ pub(crate) fn finalize(
         output.or(error).cloned(),
     )?;
     tracing::debug!(target: "nestling_engine::run", run_id = %run.id, status = status.as_str(), "run ended");
+    let _ = core.endings.send((run.id.clone(), status));
 
     if run.meta.lifecycle {
         return Ok(());

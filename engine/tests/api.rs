@@ -241,3 +241,21 @@ async fn a_sync_of_an_unreachable_app_says_why() {
     );
     engine.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_second_engine_on_the_same_file_is_refused() {
+    let db = temp_db("twice");
+    let config = || {
+        EngineConfig::default()
+            .with_bind("127.0.0.1:0".parse().unwrap())
+            .with_database(&db)
+            .with_poll_interval(None)
+    };
+    let first = Engine::start(config()).await.unwrap();
+    let err = Engine::start(config()).await.unwrap_err().to_string();
+    assert!(
+        err.contains("locked") && err.contains("no other engine"),
+        "{err}"
+    );
+    first.shutdown().await;
+}

@@ -53,6 +53,10 @@ impl Store {
         };
         let conn = Connection::open(path).map_err(open_err)?;
 
+        // One engine per file: a second process gets "database is locked" at start instead
+        // of racing this one for the same jobs. The OS drops the lock when a process dies.
+        conn.pragma_update(None, "locking_mode", "EXCLUSIVE")
+            .map_err(open_err)?;
         // WAL keeps readers off the writer's back; NORMAL sync is safe against a killed
         // process (only an OS crash could lose the last commits).
         conn.pragma_update(None, "journal_mode", "WAL")
