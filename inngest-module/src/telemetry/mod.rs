@@ -19,7 +19,7 @@ pub use export::{
     ExportThread, TelemetryError, TelemetryGuard, init_telemetry, otlp_tracer_provider,
     otlp_traces_endpoint, telemetry_layer,
 };
-pub use inject::TraceContextInjector;
+pub use inject::{TraceContextInjector, attach_trace_context_injection};
 pub use propagation::{
     TRACE_CONTEXT_FIELD, extract_trace_context, extract_trace_context_from_events,
     inject_current_trace_context, inject_trace_context,
