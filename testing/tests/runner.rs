@@ -160,6 +160,9 @@ async fn parallel_steps_are_planned_then_targeted_one_by_one() {
     assert_eq!(first_two, ["price", "tax"]);
     assert_eq!(outcome.step_ids()[2], "total");
     assert!(outcome.steps.iter().all(|s| s.op == OpCode::StepRun));
+    // Discovery finds both, each is targeted, discovery plans `total` (immediate execution
+    // is off once steps ran in parallel), it is targeted, and the last discovery returns.
+    assert_eq!(outcome.requests, 6);
 }
 
 #[tokio::test]
@@ -312,4 +315,58 @@ async fn a_runner_needs_an_initialised_inngest_module() {
         .unwrap();
     let err = module.runner().await.unwrap_err();
     assert!(matches!(err, TestingError::NoInngestModule { .. }), "{err}");
+}
+
+#[tokio::test]
+async fn a_retry_after_from_the_step_is_the_recorded_delay() {
+    let (counters, _module, runner) = runner().await;
+
+    let outcome = runner.function("export").unwrap().execute().await.unwrap();
+
+    assert_eq!(outcome.output_as::<String>().unwrap(), "exported");
+    assert_eq!(counters.throttled.load(Ordering::SeqCst), 2);
+    assert_eq!(outcome.retries.len(), 1);
+    assert_eq!(outcome.retries[0].delay, Duration::from_secs(90));
+}
+
+#[tokio::test]
+async fn a_run_over_its_request_budget_stops_with_an_error() {
+    let (_counters, _module, runner) = runner().await;
+
+    let err = runner
+        .function("fulfil-order")
+        .unwrap()
+        .event_data("shop/order.placed", json!({"order": 1, "amount": 1}))
+        .max_requests(2)
+        .execute()
+        .await
+        .unwrap_err();
+
+    assert!(
+        matches!(err, TestingError::TooManyRequests { requests: 2, .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("shop-fulfil-order"), "{err}");
+}
+
+#[tokio::test]
+async fn a_lazy_step_mock_runs_only_when_the_function_reaches_it() {
+    let (_counters, _module, runner) = runner().await;
+    let calls = Arc::new(std::sync::atomic::AtomicU32::new(0));
+    let seen = Arc::clone(&calls);
+
+    let outcome = runner
+        .function("audit")
+        .unwrap()
+        .mock_step_with("never-reached", move || {
+            seen.fetch_add(1, Ordering::SeqCst);
+            Ok(json!(1))
+        })
+        .execute()
+        .await
+        .unwrap();
+
+    assert_eq!(outcome.status, RunStatus::Failed);
+    assert_eq!(calls.load(Ordering::SeqCst), 0);
+    assert!(outcome.steps.is_empty());
 }

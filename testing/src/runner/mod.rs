@@ -263,8 +263,72 @@ fn app_id(context: &ApplicationContext) -> Result<String, TestingError> {
 /// One run to prepare: events, step mocks, wait answers, invoke stubs. Finish with
 /// [`execute`](Self::execute).
 ///
-/// Mocks are keyed by the step id the code gives (`ctx.step.run("charge", ..)` → `"charge"`).
-/// A wait with no answer times out; an invoke with no stub runs the sibling function.
+/// Mocks are keyed by the step id the code gives (`ctx.step.run("charge", ..)` → `"charge"`);
+/// every use of a repeated id gets the same mock. A wait with no answer times out (its `if`
+/// expression is not evaluated: the answer is taken as matching); an invoke with no stub runs
+/// the sibling function of the same app.
+///
+/// # Examples
+///
+/// ```
+/// use nestling::{Module, ModuleDef, Provider};
+/// use nestling_inngest::{functions, Ctx, FunctionError, InngestModule, InngestModuleOptions, Invoke, WaitForEvent};
+/// use nestling_testing::TestingModule;
+/// use serde_json::{json, Value};
+///
+/// struct Billing;
+///
+/// #[functions]
+/// impl Billing {
+///     #[on_event("billing/invoice.created")]
+///     async fn collect(&self, ctx: Ctx) -> Result<Value, FunctionError> {
+///         let amount: u32 = ctx.step.run("price", || async { Ok::<_, FunctionError>(10) }).await?;
+///         let paid = ctx
+///             .step
+///             .wait_for_event::<Value>("paid", WaitForEvent::new("billing/paid", "7d"))
+///             .await?;
+///         let receipt: String = ctx.step.invoke("receipt", Invoke::function("make-receipt")).await?;
+///         Ok(json!({ "amount": amount, "paid": paid.is_some(), "receipt": receipt }))
+///     }
+///
+///     #[on_event("billing/receipt.requested")]
+///     async fn make_receipt(&self, _ctx: Ctx) -> Result<String, FunctionError> {
+///         Ok("real receipt".into())
+///     }
+/// }
+///
+/// struct AppModule;
+/// impl Module for AppModule {
+///     fn define(&self) -> ModuleDef {
+///         ModuleDef::new("AppModule")
+///             .import(InngestModule::for_root(
+///                 InngestModuleOptions::new("billing").dev(true).disable_auto_registration(true),
+///             ))
+///             .provider(Provider::value(Billing))
+///     }
+/// }
+///
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let module = TestingModule::builder(AppModule).compile().await?;
+/// module.init().await?;
+/// let runner = module.runner().await?;
+///
+/// let outcome = runner
+///     .function("collect")?
+///     .event_data("billing/invoice.created", json!({ "invoice": 1 }))
+///     .mock_step("price", 99)
+///     .answer_wait("paid", json!({ "invoice": 1 }))
+///     .stub_invoke("make-receipt", "stub receipt")
+///     .execute()
+///     .await?;
+/// assert_eq!(outcome.output, Some(json!({ "amount": 99, "paid": true, "receipt": "stub receipt" })));
+/// assert!(outcome.steps.iter().all(|step| step.mocked));
+///
+/// // Without the stubs, the wait times out and the sibling function really runs.
+/// let outcome = runner.function("collect")?.execute().await?;
+/// assert_eq!(outcome.output, Some(json!({ "amount": 10, "paid": false, "receipt": "real receipt" })));
+/// # Ok::<(), Box<dyn std::error::Error>>(()) }).unwrap();
+/// ```
 pub struct TestRun<'r> {
     runner: &'r FunctionRunner,
     function: Arc<RegisteredFunction>,

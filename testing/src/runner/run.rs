@@ -645,13 +645,26 @@ fn error_body(answer: &Answer) -> SerializedError {
         })
 }
 
+/// The delay before the next attempt: `Retry-After` in seconds or as an instant, else the
+/// server's backoff table without jitter.
 fn retry_delay(answer: &Answer, attempt: u32) -> Duration {
-    answer
+    let asked = answer
         .retry_after
         .as_deref()
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(Duration::from_secs)
-        .unwrap_or_else(|| Backoff::default().base_delay(attempt))
+        .map(str::trim)
+        .and_then(|value| {
+            value
+                .parse::<u64>()
+                .ok()
+                .map(Duration::from_secs)
+                .or_else(|| {
+                    let at = nestling_inngest_protocol::duration::parse_instant(value)?;
+                    let millis = at.timestamp_millis().saturating_sub(now_ms());
+                    Some(Duration::from_millis(u64::try_from(millis).unwrap_or(0)))
+                })
+        });
+
+    asked.unwrap_or_else(|| Backoff::default().base_delay(attempt))
 }
 
 fn protocol(function: &str, answer: &Answer, reason: String) -> TestingError {

@@ -7,11 +7,12 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
 
 use nestling::{Module, ModuleDef, Provider};
 use nestling_inngest::{
     Ctx, FunctionError, FunctionFailed, InngestModule, InngestModuleOptions, Invoke,
-    NonRetriableError, WaitForEvent, functions,
+    NonRetriableError, RetryAfterError, WaitForEvent, functions,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -38,6 +39,7 @@ pub(crate) struct Counters {
     pub(crate) charge: AtomicU32,
     pub(crate) flaky: AtomicU32,
     pub(crate) failures_seen: AtomicU32,
+    pub(crate) throttled: AtomicU32,
 }
 
 pub(crate) struct ShopService {
@@ -118,6 +120,26 @@ impl ShopService {
             })
             .await?;
         Ok(runs)
+    }
+
+    /// A step the remote API throttles once, asking to come back in 90 s.
+    #[on_event("shop/export.requested")]
+    #[retries(1)]
+    async fn export(&self, ctx: Ctx) -> Result<String, FunctionError> {
+        let counters = Arc::clone(&self.counters);
+        ctx.step
+            .run("upload", move || async move {
+                if counters.throttled.fetch_add(1, Ordering::SeqCst) == 0 {
+                    Err(RetryAfterError::new(
+                        "429 from the CDN",
+                        Duration::from_secs(90),
+                    ))
+                } else {
+                    Ok("uploaded".to_owned())
+                }
+            })
+            .await?;
+        Ok("exported".to_owned())
     }
 
     /// A step that fails for good at once; the handler lets the error fail the run.
