@@ -370,3 +370,27 @@ async fn a_lazy_step_mock_runs_only_when_the_function_reaches_it() {
     assert_eq!(calls.load(Ordering::SeqCst), 0);
     assert!(outcome.steps.is_empty());
 }
+
+#[tokio::test]
+async fn a_lazy_step_mock_that_fails_fails_the_step_without_running_the_body() {
+    let (counters, _module, runner) = runner().await;
+
+    let outcome = runner
+        .function("fulfil-order")
+        .unwrap()
+        .event_data("shop/order.placed", json!({"order": 2, "amount": 3}))
+        .mock_step_with("charge-card", || Err("card declined".to_owned()))
+        .execute()
+        .await
+        .unwrap();
+
+    assert_eq!(outcome.status, RunStatus::Failed);
+    let charge = outcome.step("charge-card").unwrap();
+    assert!(charge.mocked);
+    assert_eq!(charge.error.as_ref().unwrap().message, "card declined");
+    assert_eq!(counters.charge.load(Ordering::SeqCst), 0);
+    assert!(
+        outcome.step("cool-off").is_none(),
+        "the run stopped at the failed step"
+    );
+}

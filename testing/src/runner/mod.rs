@@ -27,7 +27,8 @@ const MAX_INVOKE_DEPTH: usize = 8;
 const DEFAULT_MAX_REQUESTS: usize = 1_000;
 
 /// A mocked step body: runs only if the function reaches the step, instead of the real body.
-pub type StepHandler = Arc<dyn Fn() -> Result<Value, SerializedError> + Send + Sync>;
+/// `Err(message)` fails the step for good with that message.
+pub type StepHandler = Arc<dyn Fn() -> Result<Value, String> + Send + Sync>;
 
 /// What a mocked step, wait or invoke resolves to.
 #[derive(Clone)]
@@ -383,11 +384,12 @@ impl<'r> TestRun<'r> {
         self
     }
 
-    /// The step `id` runs `handler` instead of its body, only if the function reaches it.
+    /// The step `id` runs `handler` instead of its body, only if the function reaches it;
+    /// `Err(message)` fails the step for good.
     pub fn mock_step_with(
         mut self,
         id: &str,
-        handler: impl Fn() -> Result<Value, SerializedError> + Send + Sync + 'static,
+        handler: impl Fn() -> Result<Value, String> + Send + Sync + 'static,
     ) -> Self {
         self.steps
             .insert(id.to_owned(), Mock::Handler(Arc::new(handler)));

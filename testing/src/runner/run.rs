@@ -367,7 +367,9 @@ async fn settle(
             let result = match mock {
                 Mock::Value(value) => Ok(value.clone()),
                 Mock::Error(error) => Err(error.clone()),
-                Mock::Handler(handler) => handler(),
+                Mock::Handler(handler) => {
+                    handler().map_err(|message| SerializedError::new("Error", message))
+                }
                 Mock::Timeout => Ok(Value::Null),
             };
             let mut step = StepRecord {
@@ -475,7 +477,8 @@ async fn settle(
                             step.output = Some(value.clone());
                             json!({ "data": value })
                         }
-                        Err(error) => {
+                        Err(message) => {
+                            let error = SerializedError::new("Error", message);
                             step.error = Some(error.clone());
                             json!({ "error": error })
                         }
