@@ -93,6 +93,8 @@ impl AppModule {
                 .collect()
         };
         let service = DefaultInngestService::new(options, Arc::new(functions))?;
+        // Events the service sends carry the sender's trace context in `data.traceContext`.
+        nestling_inngest::attach_trace_context_injection(&service);
         Ok(Self {
             inngest: Arc::new(service),
         })
