@@ -5,6 +5,13 @@
 //! - [`HealthChecks`]: the liveness and readiness indicators, checked together (concurrently,
 //!   with a timeout each) and reported in the shape of `@nestjs/terminus`, 200 when up and 503
 //!   when down; optionally re-checked in the background on an interval.
+//! - [`InngestHealthIndicator`]: `is_healthy(key)` / `is_ready(key)` for the Inngest
+//!   integration, aware of the connection mode; it reads state and never sends events.
+//! - [`HealthService`] and [`InngestHealthModule`]: `GET /health/inngest` (`?details=true`
+//!   adds memory and per-function status), `GET /health/live`, `GET /health/ready`, the
+//!   OpenAPI spec at `/docs/health/openapi.json` and a docs UI at `/docs/health`, configured
+//!   from the Inngest module's `health` options. [`HealthMiddleware`] feeds the last
+//!   execution of each function.
 
 mod check;
 mod error;

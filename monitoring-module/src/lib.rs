@@ -6,6 +6,12 @@
 //!   know (`inngest_function_executions_total{function_id,result}`,
 //!   `inngest_function_execution_duration_seconds`), counting runs rather than re-entries.
 //! - [`ProcessStats`]: the process's resident memory, CPU time and uptime.
+//! - [`MonitoringService`] and [`InngestMonitoringModule`]: `GET /metrics` (Prometheus text),
+//!   `GET /metrics/summary`, `/metrics/functions` and `/metrics/system` (JSON), the OpenAPI
+//!   spec at `/docs/monitoring/openapi.json` and a docs UI at `/docs/monitoring`, and an
+//!   OTLP/HTTP push of every metric when an endpoint is configured; settings come from the
+//!   Inngest module's `monitoring` options. [`MonitoringMiddleware`] feeds the run metrics
+//!   from the execution hooks.
 
 mod config;
 mod error;
