@@ -67,16 +67,6 @@ pub enum TestingError {
         reason: String,
     },
 
-    /// A request to the loopback serve endpoint or the engine failed.
-    #[error("HTTP request to {url} failed: {source}")]
-    Http {
-        /// The URL that was called.
-        url: String,
-        /// The transport error.
-        #[source]
-        source: reqwest::Error,
-    },
-
     /// The run needed more requests than allowed (a loop in the function or the runner).
     #[error(
         "function `{function}` was still running after {requests} requests to the SDK; raise \

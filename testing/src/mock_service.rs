@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -53,6 +53,9 @@ impl SentEvent {
 /// injected with `Arc<dyn InngestService>` sends into it. The function runner uses one too, so
 /// `step.send_event` is recorded rather than sent.
 ///
+/// Its API client (`client()`) is built the first time it is asked for, and that call panics
+/// if the machine cannot set up TLS; nothing in the mock sends through it.
+///
 /// # Examples
 ///
 /// ```
@@ -76,7 +79,10 @@ impl SentEvent {
 /// ```
 pub struct MockInngestService {
     options: ResolvedOptions,
-    client: InngestClient,
+    /// Built on first use: only `client()` needs it (the serve endpoint asks for it when a
+    /// call request's state is too large to send inline), and building one loads TLS roots,
+    /// which would slow every test down.
+    client: OnceLock<InngestClient>,
     functions: Mutex<Option<Arc<dyn FunctionSource>>>,
     events: Mutex<Vec<SentEvent>>,
     sent: Notify,
@@ -130,13 +136,11 @@ impl MockInngestService {
     ///
     /// # Errors
     ///
-    /// [`TestingError::Inngest`] when the API client cannot be built from them.
+    /// None today; the `Result` leaves room for checks of the options.
     pub fn with_options(options: ResolvedOptions) -> Result<Self, TestingError> {
-        let client = InngestClient::new(&options)?;
-
         Ok(Self {
             options,
-            client,
+            client: OnceLock::new(),
             functions: Mutex::new(None),
             events: Mutex::new(Vec::new()),
             sent: Notify::new(),
@@ -292,7 +296,13 @@ impl InngestService for MockInngestService {
     }
 
     fn client(&self) -> &InngestClient {
-        &self.client
+        self.client.get_or_init(|| {
+            // The options resolved, so their origins and keys are valid; what remains is the
+            // HTTP client's TLS set-up, which fails only on a broken machine.
+            InngestClient::new(&self.options).unwrap_or_else(|err| {
+                panic!("MockInngestService cannot build its API client: {err}")
+            })
+        })
     }
 
     fn connection_state(&self) -> ConnectionState {
