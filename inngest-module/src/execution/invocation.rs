@@ -1,7 +1,6 @@
 //! The input a discovered handler is called with, built by the serve endpoint from a call
 //! request.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use futures::future::BoxFuture;
@@ -47,17 +46,10 @@ impl std::fmt::Debug for Invocation {
 
 /// Everything needed to build an [`Invocation`].
 pub(crate) struct InvocationParts {
-    pub(crate) app_id: String,
-    pub(crate) function_id: String,
-    pub(crate) run_id: String,
-    pub(crate) attempt: u32,
-    pub(crate) max_attempts: u32,
-    pub(crate) disable_immediate_execution: bool,
-    /// The hashed step to run, when the request targets one (`stepId` other than `step`).
-    pub(crate) target: Option<String>,
+    /// The run's facts, the targeted step and the memoised steps.
+    pub(crate) execution: ExecutionParams,
     pub(crate) event: Value,
     pub(crate) events: Vec<Value>,
-    pub(crate) steps: HashMap<String, Box<serde_json::value::RawValue>>,
     pub(crate) events_api: Option<Arc<dyn EventSender>>,
     pub(crate) middleware: MiddlewareStack,
 }
@@ -65,44 +57,25 @@ pub(crate) struct InvocationParts {
 impl Invocation {
     pub(crate) fn new(parts: InvocationParts) -> Self {
         let InvocationParts {
-            app_id,
-            function_id,
-            run_id,
-            attempt,
-            max_attempts,
-            disable_immediate_execution,
-            target,
+            execution,
             event,
             events,
-            steps,
             events_api,
             middleware,
         } = parts;
 
         let run = RunInfo {
-            app_id: app_id.clone(),
-            function_id: function_id.clone(),
-            run_id: run_id.clone(),
-            attempt,
+            app_id: execution.app_id.clone(),
+            function_id: execution.function_id.clone(),
+            run_id: execution.run_id.clone(),
+            attempt: execution.attempt,
         };
         let services = Arc::new(RunServices {
             events: events_api,
             middleware,
             run,
         });
-        let exec = Execution::new(
-            ExecutionParams {
-                app_id,
-                function_id,
-                run_id,
-                attempt,
-                max_attempts,
-                disable_immediate_execution,
-                target,
-                memo: steps,
-            },
-            services,
-        );
+        let exec = Execution::new(execution, services);
 
         Self {
             exec,

@@ -21,6 +21,7 @@ pub use step::{Instant, Invoke, Step, StepOptions, TimeSpan, WaitForEvent};
 pub(crate) use driver::run_handler;
 pub(crate) use invocation::{EventSender, InvocationParts};
 pub(crate) use outcome::internal_error_body;
+pub(crate) use state::ExecutionParams;
 
 #[cfg(test)]
 mod tests;

@@ -45,16 +45,18 @@ fn invocation(request: Request) -> Invocation {
         .collect();
 
     Invocation::new(InvocationParts {
-        app_id: "app".into(),
-        function_id: "app-fn".into(),
-        run_id: "01RUN".into(),
-        attempt: request.attempt,
-        max_attempts: request.max_attempts,
-        disable_immediate_execution: request.disable_immediate,
-        target: request.target,
+        execution: ExecutionParams {
+            app_id: "app".into(),
+            function_id: "app-fn".into(),
+            run_id: "01RUN".into(),
+            attempt: request.attempt,
+            max_attempts: request.max_attempts,
+            disable_immediate_execution: request.disable_immediate,
+            target: request.target,
+            memo: steps,
+        },
         event: request.event.clone(),
         events: vec![request.event],
-        steps,
         events_api: None,
         middleware: MiddlewareStack::default(),
     })

@@ -17,7 +17,7 @@ use poem::{Endpoint, Request, Response};
 use serde_json::{Value, json};
 
 use crate::__private::Erased;
-use crate::execution::{EventSender, InvocationParts, internal_error_body};
+use crate::execution::{EventSender, ExecutionParams, InvocationParts, internal_error_body};
 use crate::serve::reply::{ReplyContext, error_body, reply, reply_json, unauthorized, unix_now};
 use crate::{
     Error, ExecutionOutcome, FRAMEWORK, FunctionError, FunctionRegistry, InngestService,
@@ -449,18 +449,20 @@ impl ServeState {
         let to_json = |event: WireEvent| serde_json::to_value(event).unwrap_or(Value::Null);
 
         let invocation = Invocation::new(InvocationParts {
-            app_id: app_id.to_owned(),
-            function_id: fn_id.to_owned(),
-            run_id: ctx.run_id,
-            attempt: ctx.attempt,
-            max_attempts: ctx
-                .max_attempts
-                .unwrap_or_else(|| function.spec().max_attempts()),
-            disable_immediate_execution: ctx.disable_immediate_execution,
-            target,
+            execution: ExecutionParams {
+                app_id: app_id.to_owned(),
+                function_id: fn_id.to_owned(),
+                run_id: ctx.run_id,
+                attempt: ctx.attempt,
+                max_attempts: ctx
+                    .max_attempts
+                    .unwrap_or_else(|| function.spec().max_attempts()),
+                disable_immediate_execution: ctx.disable_immediate_execution,
+                target,
+                memo: steps,
+            },
             event: to_json(event),
             events: events.into_iter().map(to_json).collect(),
-            steps,
             events_api: Some(Arc::clone(&self.events)),
             middleware: function.middleware().clone(),
         });
