@@ -50,6 +50,21 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(()) }).unwrap();
 //! ```
 
+//! # What the function runner does not model
+//!
+//! The runner plays the executor for one run at a time. It does not evaluate CEL: a wait's
+//! `if` is not checked against the answer you give, and trigger `if`s are not checked against
+//! the event. Flow control (concurrency, throttle, rate limit, debounce, batching, priority,
+//! idempotency), `cancel_on` and cron schedules are the engine's work: test them on a
+//! [`TestEngine`]. Sleeps and `sleep_until` complete at once, with their durations or
+//! instants recorded, and no clock is moved for the code under test. `step.fetch`, AI
+//! inference and signals fail their step with a message saying they are not supported.
+//!
+//! The runner reaches the SDK through its serve endpoint on a loopback port: the public API
+//! of `nestling-inngest` cannot run a function from a call request in-process (its
+//! `Invocation` is crate-private). A public `ServeEndpoint::execute(fn_id, step_id,
+//! CallRequest) -> ExecutionOutcome` would let it skip the socket and the JSON of the answer.
+
 #![allow(
     clippy::result_large_err,
     reason = "`TestingError` wraps the container's error, which carries owned names for its \
