@@ -28,7 +28,6 @@ pub(crate) fn entries(
             &function.ident,
             &function.context,
             &spec,
-            false,
         ));
     }
 
@@ -43,7 +42,6 @@ pub(crate) fn entries(
             &companion.handler,
             &companion.context,
             &spec,
-            true,
         ));
     }
 
@@ -55,9 +53,9 @@ pub(crate) fn entries(
 }
 
 /// The spec of the failure handler of `primary`: the JS SDK registers it as a function of its
-/// own, `<id>-failure` named `<name> (failure)`, with one retry. Its trigger needs the app id,
-/// which only the runtime knows, so the spec names the primary function in `onFailure` and the
-/// runtime builds the `inngest/function.failed` trigger from it.
+/// own, `<id>-failure` named `<name> (failure)`. Its trigger needs the app id, which only the
+/// runtime knows, so the spec names the primary function in `onFailure` and the runtime adds the
+/// `inngest/function.failed` trigger and the single retry.
 pub(crate) fn failure_json(primary: &FunctionMethod) -> Json {
     let method = primary.ident.to_string();
     let id = primary.spec.id_or(&method);
@@ -71,7 +69,6 @@ pub(crate) fn failure_json(primary: &FunctionMethod) -> Json {
         .with("id", Json::str(format!("{id}-failure")))
         .with("name", Json::str(format!("{name} (failure)")))
         .with("triggers", Json::Array(Vec::new()))
-        .with("retries", Json::Int(1))
         .with("onFailure", Json::str(id))
 }
 
@@ -82,21 +79,15 @@ fn entry(
     method: &syn::Ident,
     context: &Type,
     spec: &str,
-    failure: bool,
 ) -> TokenStream {
     let name = entry_ident(index, method, method.span());
     let method_name = syn::ext::IdentExt::unraw(method).to_string();
-    let kind = if failure {
-        quote!(::nestling_inngest::__private::FAILURE_KIND)
-    } else {
-        quote!(::nestling_inngest::__private::FUNCTION_KIND)
-    };
 
     // The call is spanned at the method so that a context type or return type the runtime does
     // not accept is reported there.
     let call = quote_spanned! {method.span()=>
         |instance, input| {
-            ::nestling_inngest::__private::invoke_handler::<#self_ty, _, _, _>(
+            ::nestling_inngest::__private::invoke_handler::<#self_ty, _, _, _, _>(
                 instance,
                 input,
                 |service: ::std::sync::Arc<#self_ty>, ctx: #context| async move {
@@ -113,7 +104,7 @@ fn entry(
             provider: || ::core::any::TypeId::of::<#self_ty>(),
             provider_name: #provider,
             method: #method_name,
-            kind: #kind,
+            kind: ::nestling_inngest::__private::FUNCTION_KIND,
             metadata: &[(::nestling_inngest::__private::SPEC_KEY, #spec)],
             call: #call,
         };

@@ -155,7 +155,8 @@ fn failure_handlers(
             let hint = match check::closest(&target.to_string(), &names) {
                 Some(best) => format!("; did you mean `{best}`?"),
                 None => format!(
-                    "; add `async fn {target}(&self, ctx: FailureContext) -> Result<(), Error>` to \
+                    "; add `async fn {target}(&self, ctx: Ctx<FunctionFailed<Event>>) -> Result<(), \
+                     FunctionError>` to \
                      this impl block"
                 ),
             };

@@ -1,7 +1,11 @@
 //! Procedural macros that declare Inngest functions on Nestling services.
 //!
-//! Use them through `nestling_inngest`, which re-exports [`functions`]; the attributes on the
-//! methods are read by it and need no import.
+//! Use them through `nestling_inngest`, which re-exports [`functions`]. The attributes on the
+//! methods (`#[on_event]`, `#[on_cron]`, `#[concurrency]`, ...) are read and removed by
+//! `#[functions]`, so they need no import; see [`functions`] for all of them.
+//!
+//! Every check that the Inngest server would make when the app syncs is made here, while the
+//! code compiles, with the offending argument underlined.
 
 mod args;
 mod check;
@@ -18,7 +22,7 @@ mod triggers;
 
 use proc_macro::TokenStream;
 
-/// Declares the annotated methods of a service's impl block as Inngest functions.
+#[doc = include_str!("docs/functions.md")]
 #[proc_macro_attribute]
 pub fn functions(attr: TokenStream, item: TokenStream) -> TokenStream {
     expand::expand(attr.into(), item.into()).into()

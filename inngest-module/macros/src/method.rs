@@ -133,7 +133,12 @@ pub(crate) fn handler_context(
 ) -> Option<Type> {
     let sig = &method.sig;
     let name = sig.ident.unraw_string();
-    let expected = format!("`async fn {name}(&self, ctx: Context<Event>) -> Result<T, Error>`");
+    let ctx_type = if role.starts_with("a failure") {
+        "Ctx<FunctionFailed<Event>>"
+    } else {
+        "Ctx<Event>"
+    };
+    let expected = format!("`async fn {name}(&self, ctx: {ctx_type}) -> Result<T, FunctionError>`");
     let before = errors.len();
 
     if sig.asyncness.is_none() {

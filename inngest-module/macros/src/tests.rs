@@ -4,6 +4,7 @@
 //! it synced the golden app, with the app prefix removed from the id and `retries` in place of
 //! the `steps` object, as the runtime expects.
 
+use nestling_inngest_protocol::{FunctionConfig, StepConfig};
 use serde_json::{Value, json};
 
 use crate::emit::failure_json;
@@ -24,11 +25,32 @@ fn specs(block: &str) -> Result<Vec<Value>, Vec<String>> {
         .iter()
         .map(|f| serde_json::from_str(&f.spec.to_json(&f.ident.to_string()).render()).unwrap())
         .collect();
+    for spec in &out {
+        accepted_by_protocol(spec);
+    }
     for companion in &analysis.companions {
         let primary = &analysis.functions[companion.primary];
         out.push(serde_json::from_str(&failure_json(primary).render()).unwrap());
     }
     Ok(out)
+}
+
+/// Every spec the macro accepts must read as the protocol crate's `FunctionConfig` and pass
+/// its checks, which follow the server's, once the runtime adds the step it knows the URL of.
+fn accepted_by_protocol(spec: &Value) {
+    let mut config: FunctionConfig = serde_json::from_value(spec.clone())
+        .unwrap_or_else(|err| panic!("{spec} does not read as a FunctionConfig: {err}"));
+    let url = format!(
+        "http://127.0.0.1:3000/api/inngest?fnId=app-{}&stepId=step",
+        config.id
+    );
+    config
+        .steps
+        .insert("step".to_owned(), StepConfig::http(url, config.retries));
+
+    if let Err(problem) = config.validate() {
+        panic!("the protocol crate rejects {spec}: {problem}");
+    }
 }
 
 fn only_spec(block: &str) -> Value {

@@ -1,7 +1,8 @@
 //! Compile-time errors of the function attributes, one file per class of mistake.
 //!
-//! The failing cases use the macro crate directly, with stand-in context types, so that they
-//! check only what the macro reports and build in seconds. Bless new messages with
+//! Most cases use the macro crate directly, with stand-in context types, so that they check only
+//! what the macro reports; `context_type.rs` uses the runtime, to show what the compiler says
+//! when a handler's types do not fit it. Bless new messages with
 //! `TRYBUILD=overwrite cargo test -p nestling-inngest-macros --test ui`, then read each
 //! `.stderr` file: it is what users will see.
 
