@@ -35,6 +35,10 @@ impl Default for Request {
 }
 
 fn invocation(request: Request) -> Invocation {
+    invocation_with(request, MiddlewareStack::default())
+}
+
+fn invocation_with(request: Request, middleware: MiddlewareStack) -> Invocation {
     let steps: HashMap<String, Box<RawValue>> = request
         .steps
         .into_iter()
@@ -58,7 +62,7 @@ fn invocation(request: Request) -> Invocation {
         event: request.event.clone(),
         events: vec![request.event],
         events_api: None,
-        middleware: MiddlewareStack::default(),
+        middleware,
     })
 }
 
@@ -337,4 +341,84 @@ async fn function_errors_map_to_status_and_headers() {
     })
     .await;
     assert_eq!(panicked.status(), 500);
+}
+
+/// Doubles `data.n` on the way in, adds 1000 to every step result, and wraps the output.
+struct Shaping {
+    calls: Arc<parking_lot::Mutex<Vec<&'static str>>>,
+}
+
+impl crate::InngestMiddleware for Shaping {
+    fn name(&self) -> &str {
+        "shaping"
+    }
+
+    fn transform_input(&self, _run: &crate::RunInfo, input: &mut crate::FunctionInput) {
+        self.calls.lock().push("input");
+        for event in &mut input.events {
+            let n = event["data"]["n"].as_i64().unwrap_or_default();
+            event["data"]["n"] = json!(n * 2);
+        }
+    }
+
+    fn before_execution(&self, _run: &crate::RunInfo) {
+        self.calls.lock().push("before");
+    }
+
+    fn after_execution(&self, _run: &crate::RunInfo) {
+        self.calls.lock().push("after");
+    }
+
+    fn transform_step_output(
+        &self,
+        _run: &crate::RunInfo,
+        step: &crate::StepInfo,
+        output: &mut Result<Value, FunctionError>,
+    ) {
+        self.calls
+            .lock()
+            .push(if step.id == "a" { "step a" } else { "step" });
+        if let Ok(value) = output {
+            *value = json!(value.as_i64().unwrap_or_default() + 1000);
+        }
+    }
+
+    fn transform_output(&self, _run: &crate::RunInfo, output: &mut Result<Value, FunctionError>) {
+        self.calls.lock().push("output");
+        if let Ok(value) = output {
+            *value = json!({ "wrapped": value.take() });
+        }
+    }
+}
+
+#[tokio::test]
+async fn middleware_transforms_input_steps_and_output() {
+    let calls = Arc::new(parking_lot::Mutex::new(Vec::new()));
+    let stack = MiddlewareStack::new(vec![Arc::new(Shaping {
+        calls: Arc::clone(&calls),
+    })]);
+
+    let outcome = run_handler(
+        invocation_with(Request::default(), stack.clone()),
+        two_steps,
+    )
+    .await;
+    assert_eq!(
+        ops(&outcome)[0]["data"],
+        1003,
+        "input doubled to 2, step 2+1 shaped to 1003"
+    );
+    assert_eq!(*calls.lock(), ["input", "before", "step a", "after"]);
+
+    calls.lock().clear();
+    let done = Request {
+        steps: vec![("a", json!({"data": 3})), ("b", json!({"data": 30}))],
+        ..Request::default()
+    };
+    let outcome = run_handler(invocation_with(done, stack), two_steps).await;
+    let ExecutionOutcome::Complete(raw) = &outcome else {
+        panic!("expected completion, got {outcome:?}");
+    };
+    assert_eq!(raw.get(), r#"{"wrapped":{"a":3,"b":30}}"#);
+    assert_eq!(*calls.lock(), ["input", "before", "after", "output"]);
 }
