@@ -1,4 +1,4 @@
-//! Compile-fail tests: the macros' error messages, pinned in `tests/ui/*.stderr`.
+//! Compile-fail tests: the error messages of the macros, pinned in `tests/ui/*.stderr`.
 
 #[test]
 fn macro_errors_are_clear() {
