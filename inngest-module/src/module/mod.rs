@@ -199,10 +199,13 @@ impl EmbeddedEngine {
             });
         }
 
+        // The dev server's well-known address, so that `curl .../e/{key}` and the web page are
+        // where users expect them; test suites set `NESTLING_ENGINE_ADDR=127.0.0.1:0` (as
+        // `scripts/test` does) so that engines started side by side do not collide.
         let bind = std::env::var("NESTLING_ENGINE_ADDR")
             .ok()
             .and_then(|addr| addr.parse::<SocketAddr>().ok())
-            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));
+            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], nestling_engine::DEFAULT_PORT)));
         let database = std::env::var_os("NESTLING_ENGINE_DB")
             .map(PathBuf::from)
             .unwrap_or_else(|| {
