@@ -1,21 +1,18 @@
 //! `InngestModule`: the dynamic module that wires options, the service, discovery, the serve
 //! route, automatic registration and the embedded engine into a Nestling application.
 
-use std::net::SocketAddr;
-use std::path::PathBuf;
+mod engine;
+mod runtime;
+
 use std::sync::Arc;
 
-use nestling::{
-    AsyncOptions, BoxError, DiscoveryService, DynamicModule, ModuleDef, OnApplicationListen,
-    OnModuleDestroy, OnModuleInit, Provider,
-};
-use nestling_engine::{Engine, EngineConfig, EngineHandle};
-use parking_lot::Mutex;
+use nestling::{AsyncOptions, DiscoveryService, DynamicModule, ModuleDef, Provider};
 
-use crate::__private::FUNCTION_KIND;
+pub use self::engine::EmbeddedEngine;
+use self::runtime::InngestRuntime;
 use crate::{
     DefaultInngestService, Error, FunctionRegistry, InngestModuleOptions, InngestService,
-    MiddlewarePool, ResolvedOptions, ServeEndpoint,
+    ResolvedOptions, ServeEndpoint,
 };
 
 /// The path the serve endpoint is mounted at when none is configured.
@@ -174,133 +171,4 @@ fn resolve(
 
 fn normalise(path: &str) -> String {
     format!("/{}", path.trim_matches('/'))
-}
-
-/// The embedded engine, when the app runs without an outside server.
-pub struct EmbeddedEngine {
-    handle: Mutex<Option<EngineHandle>>,
-    origin: Option<String>,
-}
-
-impl std::fmt::Debug for EmbeddedEngine {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EmbeddedEngine")
-            .field("origin", &self.origin)
-            .finish()
-    }
-}
-
-impl EmbeddedEngine {
-    async fn start_if_needed(options: &ResolvedOptions) -> Result<Self, Error> {
-        if !options.embedded_engine() {
-            return Ok(Self {
-                handle: Mutex::new(None),
-                origin: None,
-            });
-        }
-
-        // The dev server's well-known address, so that `curl .../e/{key}` and the web page are
-        // where users expect them; test suites set `NESTLING_ENGINE_ADDR=127.0.0.1:0` (as
-        // `scripts/test` does) so that engines started side by side do not collide.
-        let bind = std::env::var("NESTLING_ENGINE_ADDR")
-            .ok()
-            .and_then(|addr| addr.parse::<SocketAddr>().ok())
-            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], nestling_engine::DEFAULT_PORT)));
-        let database = std::env::var_os("NESTLING_ENGINE_DB")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| {
-                PathBuf::from(".nestling").join(format!("{}.sqlite", options.app_id))
-            });
-        if let Some(dir) = database.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|err| Error::EngineStart {
-                reason: format!("cannot create {}: {err}", dir.display()),
-            })?;
-        }
-
-        let config = EngineConfig::default()
-            .with_bind(bind)
-            .with_database(&database)
-            .with_poll_interval(None);
-        let handle = Engine::start(config)
-            .await
-            .map_err(|err| Error::EngineStart {
-                reason: err.to_string(),
-            })?;
-        let origin = handle.url();
-        tracing::info!(
-            target: "nestling_inngest::module",
-            url = %origin,
-            database = %database.display(),
-            "embedded Inngest engine started"
-        );
-
-        Ok(Self {
-            handle: Mutex::new(Some(handle)),
-            origin: Some(origin),
-        })
-    }
-
-    /// The engine's URL, when it runs.
-    pub fn origin(&self) -> Option<String> {
-        self.origin.clone()
-    }
-}
-
-#[nestling::async_trait]
-impl OnModuleDestroy for EmbeddedEngine {
-    async fn on_module_destroy(&self) -> Result<(), BoxError> {
-        let handle = self.handle.lock().take();
-        if let Some(handle) = handle {
-            handle.shutdown().await;
-        }
-        Ok(())
-    }
-}
-
-/// Discovery at `on_module_init`, registration at `on_application_listen`.
-struct InngestRuntime {
-    service: Arc<DefaultInngestService>,
-    registry: FunctionRegistry,
-    discovery: Arc<DiscoveryService>,
-}
-
-#[nestling::async_trait]
-impl OnModuleInit for InngestRuntime {
-    async fn on_module_init(&self) -> Result<(), BoxError> {
-        let options = self.service.options();
-        let pool = MiddlewarePool::new(options.middleware.clone());
-
-        for method in self.discovery.methods(FUNCTION_KIND) {
-            self.registry
-                .add(method.entry, Arc::clone(&method.instance), &pool)?;
-        }
-
-        for function in self.registry.functions() {
-            tracing::debug!(
-                target: "nestling_inngest::module",
-                id = %function.spec().composite_id(&options.app_id),
-                method = %function.declared_by(),
-                "discovered Inngest function"
-            );
-        }
-        tracing::info!(
-            target: "nestling_inngest::module",
-            app_id = %options.app_id,
-            functions = self.registry.len(),
-            "Inngest functions discovered"
-        );
-        Ok(())
-    }
-}
-
-#[nestling::async_trait]
-impl OnApplicationListen for InngestRuntime {
-    async fn on_application_listen(&self, addr: SocketAddr) -> Result<(), BoxError> {
-        // Registration failures are logged by the service and do not stop the app: the
-        // server may come up later and sync on its own.
-        if let Err(err) = self.service.app_listening(addr.port()).await {
-            tracing::warn!(target: "nestling_inngest::module", error = %err, "automatic registration failed");
-        }
-        Ok(())
-    }
 }

@@ -1,0 +1,91 @@
+//! The embedded engine the module starts in-process when no outside server is configured.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use nestling::{BoxError, OnModuleDestroy};
+use nestling_engine::{Engine, EngineConfig, EngineHandle};
+use parking_lot::Mutex;
+
+use crate::{Error, ResolvedOptions};
+
+/// The embedded engine, when the app runs without an outside server.
+pub struct EmbeddedEngine {
+    handle: Mutex<Option<EngineHandle>>,
+    origin: Option<String>,
+}
+
+impl std::fmt::Debug for EmbeddedEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmbeddedEngine")
+            .field("origin", &self.origin)
+            .finish()
+    }
+}
+
+impl EmbeddedEngine {
+    pub(super) async fn start_if_needed(options: &ResolvedOptions) -> Result<Self, Error> {
+        if !options.embedded_engine() {
+            return Ok(Self {
+                handle: Mutex::new(None),
+                origin: None,
+            });
+        }
+
+        // The dev server's well-known address, so that `curl .../e/{key}` and the web page are
+        // where users expect them; test suites set `NESTLING_ENGINE_ADDR=127.0.0.1:0` (as
+        // `scripts/test` does) so that engines started side by side do not collide.
+        let bind = std::env::var("NESTLING_ENGINE_ADDR")
+            .ok()
+            .and_then(|addr| addr.parse::<SocketAddr>().ok())
+            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], nestling_engine::DEFAULT_PORT)));
+        let database = std::env::var_os("NESTLING_ENGINE_DB")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                PathBuf::from(".nestling").join(format!("{}.sqlite", options.app_id))
+            });
+        if let Some(dir) = database.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|err| Error::EngineStart {
+                reason: format!("cannot create {}: {err}", dir.display()),
+            })?;
+        }
+
+        let config = EngineConfig::default()
+            .with_bind(bind)
+            .with_database(&database)
+            .with_poll_interval(None);
+        let handle = Engine::start(config)
+            .await
+            .map_err(|err| Error::EngineStart {
+                reason: err.to_string(),
+            })?;
+        let origin = handle.url();
+        tracing::info!(
+            target: "nestling_inngest::module",
+            url = %origin,
+            database = %database.display(),
+            "embedded Inngest engine started"
+        );
+
+        Ok(Self {
+            handle: Mutex::new(Some(handle)),
+            origin: Some(origin),
+        })
+    }
+
+    /// The engine's URL, when it runs.
+    pub fn origin(&self) -> Option<String> {
+        self.origin.clone()
+    }
+}
+
+#[nestling::async_trait]
+impl OnModuleDestroy for EmbeddedEngine {
+    async fn on_module_destroy(&self) -> Result<(), BoxError> {
+        let handle = self.handle.lock().take();
+        if let Some(handle) = handle {
+            handle.shutdown().await;
+        }
+        Ok(())
+    }
+}
