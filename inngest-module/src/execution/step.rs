@@ -383,12 +383,11 @@ impl Step {
                 return decode_data(&claim, &raw);
             }
 
-            let planned = base_op(OpCode::StepPlanned, &claim, &step.id, &step)
-                .with_opts(json!({}))
-                .with_data(raw_null());
+            let planned =
+                base_op(OpCode::StepPlanned, &claim, &step.id, &step).with_data(raw_null());
             claim.park(planned, true).await;
 
-            let executed = execute_body(&claim, &step, "run", json!({}), async move {
+            let executed = execute_body(&claim, &step, "run", None, async move {
                 let value = body().await.map_err(Into::into)?;
                 serde_json::to_value(value).map_err(|err| {
                     FunctionError::non_retriable(format!(
@@ -459,9 +458,11 @@ impl Step {
                 return decode_memo(&claim, &raw).map(|_| ());
             }
 
-            let name = name(&step.id)?;
-            let op = base_op(OpCode::Sleep, &claim, &name, &step)
-                .with_opts(json!({}))
+            // The duration goes in `opts.duration`, where the server reads it first; the name
+            // repeats it for servers and UIs that still read the name (the JS SDK v1/v2 way).
+            let duration = name(&step.id)?;
+            let op = base_op(OpCode::Sleep, &claim, &duration, &step)
+                .with_opts(json!({ "duration": duration }))
                 .with_data(raw_null());
             claim.park(op, false).await;
             Ok(())
@@ -503,12 +504,15 @@ impl Step {
             let timeout = timeout
                 .to_time_string()
                 .map_err(|err| invalid_step(&step.id, "InvalidDuration", err.to_string()))?;
-            let mut opts = json!({ "timeout": timeout });
+            // The event goes in `opts.event`, where the server reads it first, and the op is
+            // named after the step, as the Go SDK and Inngest's conformance runner expect (the
+            // JS SDK names it after the event and leaves `opts.event` out; the server accepts both).
+            let mut opts = json!({ "event": event, "timeout": timeout });
             if let Some(condition) = condition {
                 opts["if"] = Value::String(condition);
             }
 
-            let op = base_op(OpCode::WaitForEvent, &claim, &event, &step)
+            let op = base_op(OpCode::WaitForEvent, &claim, &step.id, &step)
                 .with_opts(opts)
                 .with_data(raw_null());
             claim.park(op, false).await;
@@ -555,7 +559,7 @@ impl Step {
             claim.park(planned, true).await;
 
             let sender = claim.exec.services.events.clone();
-            let executed = execute_body(&claim, &step, "sendEvent", opts, async move {
+            let executed = execute_body(&claim, &step, "sendEvent", Some(opts), async move {
                 let Some(sender) = sender else {
                     return Err(FunctionError::non_retriable(
                         "no Event API is configured for this app, so step.send_event cannot send",
@@ -702,11 +706,14 @@ fn decode_data<T: DeserializeOwned>(claim: &Claim, raw: &RawValue) -> Result<T, 
 }
 
 /// Runs a step body in this request and builds the op that reports it.
+///
+/// `opts` is left out of the op when the step has none: the Go SDK and Inngest's conformance
+/// runner send no `opts` on StepRun and StepError (the JS SDK sends `{}`; the server takes both).
 async fn execute_body<Fut>(
     claim: &Claim,
     step: &StepOptions,
     kind: &'static str,
-    opts: Value,
+    opts: Option<Value>,
     body: Fut,
 ) -> ExecutedStep
 where
@@ -738,13 +745,14 @@ where
     } else {
         step.id.as_str()
     };
+    let mut op = base_op(OpCode::StepRun, claim, name, step);
+    op.opts = opts;
+
     match output {
         Ok(value) => {
             let data = serde_json::value::to_raw_value(&value).unwrap_or_else(|_| raw_null());
             ExecutedStep {
-                op: base_op(OpCode::StepRun, claim, name, step)
-                    .with_opts(opts)
-                    .with_data(data),
+                op: op.with_data(data),
                 no_retry: None,
                 retry_after: None,
             }
@@ -760,20 +768,16 @@ where
                     "stack": "",
                 });
                 let data = serde_json::value::to_raw_value(&data).unwrap_or_else(|_| raw_null());
+                op.op = OpCode::StepFailed;
                 ExecutedStep {
-                    op: base_op(OpCode::StepFailed, claim, name, step)
-                        .with_opts(opts)
-                        .with_error(serialized)
-                        .with_data(data),
+                    op: op.with_error(serialized).with_data(data),
                     no_retry: Some(true),
                     retry_after: None,
                 }
             } else {
+                op.op = OpCode::StepError;
                 ExecutedStep {
-                    op: base_op(OpCode::StepError, claim, name, step)
-                        .with_opts(opts)
-                        .with_error(serialized)
-                        .with_data(raw_null()),
+                    op: op.with_error(serialized).with_data(raw_null()),
                     no_retry: Some(false),
                     retry_after: error.retry_after_header(),
                 }
