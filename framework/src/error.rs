@@ -78,14 +78,34 @@ pub enum Error {
     /// A module exports a type it neither provides nor gets from one of its imports.
     #[error(
         "module `{module}` (import chain: {chain}) exports `{export}`, which it neither \
-         provides nor imports.\nAdd `{export}` to the providers of `{module}`, import a module \
-         that exports it, or remove it from the exports."
+         provides nor imports.\nAdd `{export}` to the providers of `{module}`, import and \
+         re-export (`export_module`) a module that exports it, or remove it from the exports."
     )]
     UnknownExport {
         /// The exporting module.
         module: String,
         /// The exported type.
         export: String,
+        /// The import chain from the root module to `module`.
+        chain: String,
+    },
+
+    /// A module exports a single provider that one of its imports gives it; as in NestJS, only
+    /// whole imported modules are re-exported.
+    #[error(
+        "module `{module}` (import chain: {chain}) exports `{export}`, which it does not \
+         provide: it comes from its import `{import}`.\nA module exports its own providers and \
+         re-exports whole modules, not single providers of its imports: re-export the module \
+         with `.export_module::<..>()` naming the type of `{import}`, provide `{export}` in \
+         `{module}`, or remove it from the exports."
+    )]
+    ExportOfImport {
+        /// The exporting module.
+        module: String,
+        /// The exported type.
+        export: String,
+        /// The import that provides it.
+        import: String,
         /// The import chain from the root module to `module`.
         chain: String,
     },
@@ -189,6 +209,21 @@ pub enum Error {
         path: String,
         /// Why.
         message: String,
+    },
+
+    /// A route's path is read from a provider its module can't see.
+    #[error(
+        "module `{module}` (import chain: {chain}) mounts a route whose path is read from \
+         `{provider}`, which is not available in `{module}`.\nAdd a provider of `{provider}` \
+         to the providers of `{module}`, or import a module that exports it."
+    )]
+    RoutePathUnavailable {
+        /// The module contributing the route.
+        module: String,
+        /// The type the path is read from.
+        provider: String,
+        /// The import chain from the root module to `module`.
+        chain: String,
     },
 
     /// The HTTP server could not bind its address.

@@ -107,7 +107,7 @@ pub use lifecycle::{
     BeforeApplicationShutdown, OnApplicationBootstrap, OnApplicationListen, OnApplicationShutdown,
     OnModuleDestroy, OnModuleInit, ShutdownSignal,
 };
-pub use module::{AsyncOptions, DynamicModule, Import, Module, ModuleDef};
+pub use module::{AsyncOptions, DynamicModule, Import, Module, ModuleDef, RoutePath};
 pub use nestling_macros::{Injectable, discoverable};
 pub use provider::{Dependencies, Dependency, Injectable, Provider, ProviderBuilder, Scope};
 pub use token::Token;

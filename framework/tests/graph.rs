@@ -542,3 +542,42 @@ fn lookups_that_fail_name_the_type_and_the_place() {
         assert!(err.to_string().contains("in module `AppModule`"), "{err}");
     });
 }
+
+#[test]
+fn exporting_a_single_provider_of_an_import_is_rejected_as_nestjs_does() {
+    struct Token;
+    struct Source;
+    impl Module for Source {
+        fn define(&self) -> ModuleDef {
+            ModuleDef::new("SourceModule")
+                .provider(Provider::value(Token))
+                .export::<Token>()
+        }
+    }
+    struct Relay;
+    impl Module for Relay {
+        fn define(&self) -> ModuleDef {
+            ModuleDef::new("RelayModule")
+                .import(Source)
+                .export::<Token>()
+        }
+    }
+    struct App;
+    impl Module for App {
+        fn define(&self) -> ModuleDef {
+            ModuleDef::new("AppModule").import(Relay)
+        }
+    }
+
+    rt().block_on(async {
+        let err = ApplicationContext::create(App).await.unwrap_err();
+        assert!(
+            matches!(&err, Error::ExportOfImport { module, export, import, chain }
+                if module == "RelayModule" && export == "Token" && import == "SourceModule"
+                    && chain == "AppModule -> RelayModule"),
+            "{err}"
+        );
+        let text = err.to_string();
+        assert!(text.contains("export_module"), "{text}");
+    });
+}

@@ -248,3 +248,109 @@ async fn clashing_routes_and_taken_ports_are_errors() {
             .starts_with(&format!("could not listen on {addr}"))
     );
 }
+
+/// Where a dynamic module mounts its route, decided by a provider built at start-up (what
+/// an options factory would return).
+struct Mount(String);
+
+#[handler]
+fn mounted() -> &'static str {
+    "mounted"
+}
+
+struct MountModule;
+
+impl MountModule {
+    /// A module whose route path is read from its `Mount` provider, made by an async factory.
+    fn for_root_async(path: &'static str) -> nestling::DynamicModule {
+        nestling::DynamicModule::new::<MountModule>(
+            nestling::AsyncOptions::factory(move |()| async move {
+                Ok::<_, Error>(Mount(path.to_owned()))
+            })
+            .apply(ModuleDef::new("MountModule"))
+            .route(
+                nestling::RoutePath::from_provider(|mount: &Mount| mount.0.clone()),
+                |_| Ok(get(mounted)),
+            ),
+        )
+    }
+}
+
+#[tokio::test]
+async fn a_route_path_read_from_a_provider_is_served_there_only() {
+    struct App;
+    impl Module for App {
+        fn define(&self) -> ModuleDef {
+            ModuleDef::new("AppModule").import(MountModule::for_root_async("/chosen/at-start-up"))
+        }
+    }
+
+    let app = NestlingApplication::builder(App)
+        .global_prefix("v1")
+        .create()
+        .await
+        .unwrap();
+    assert_eq!(app.routes()[0].path, "/v1/chosen/at-start-up");
+    let server = app.start("127.0.0.1:0").await.unwrap();
+
+    let at = reqwest::get(format!("{}/v1/chosen/at-start-up", server.url()))
+        .await
+        .unwrap();
+    assert_eq!(at.status(), 200);
+    assert_eq!(at.text().await.unwrap(), "mounted");
+    for elsewhere in ["/chosen/at-start-up", "/v1/chosen", "/v1"] {
+        let response = reqwest::get(format!("{}{elsewhere}", server.url()))
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 404, "{elsewhere}");
+    }
+
+    server.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_route_path_needs_its_provider_visible_before_anything_is_built() {
+    struct Lonely;
+    impl Module for Lonely {
+        fn define(&self) -> ModuleDef {
+            ModuleDef::new("LonelyModule").route(
+                nestling::RoutePath::from_provider(|mount: &Mount| mount.0.clone()),
+                |_| Ok(get(mounted)),
+            )
+        }
+    }
+
+    let err = NestlingApplication::create(Lonely).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::RoutePathUnavailable { module, provider, .. }
+            if module == "LonelyModule" && provider == "Mount"),
+        "{err}"
+    );
+    let text = err.to_string();
+    assert!(text.contains("Add a provider of `Mount`"), "{text}");
+
+    // A path that cannot be read (here: from a transient provider, which has no shared
+    // instance) is an error naming the module and where the path comes from.
+    struct Transient;
+    impl Module for Transient {
+        fn define(&self) -> ModuleDef {
+            ModuleDef::new("TransientModule")
+                .provider(
+                    Provider::factory(|()| async { Ok::<_, Error>(Mount("/t".to_owned())) })
+                        .transient(),
+                )
+                .route(
+                    nestling::RoutePath::from_provider(|mount: &Mount| mount.0.clone()),
+                    |_| Ok(get(mounted)),
+                )
+        }
+    }
+    let err = NestlingApplication::create(Transient).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::Route { module, path, message }
+            if module == "TransientModule"
+                && path == "(path read from `Mount`)"
+                && message.contains("transient")),
+        "{err}"
+    );
+}

@@ -92,6 +92,7 @@ impl Graph {
     pub(crate) fn check(&mut self) -> Result<(), Error> {
         self.compute_exports()?;
         self.compute_visibility();
+        self.check_route_paths()?;
         self.resolve_dependencies()?;
         self.compute_scopes();
         self.plan()?;
@@ -153,19 +154,28 @@ impl Graph {
         for export in self.modules[module].exports.clone() {
             match export {
                 ExportDef::Token(token) => {
-                    let found = self.modules[module].own.get(&token).copied().or_else(|| {
-                        imports
-                            .iter()
-                            .find_map(|&i| self.modules[i].exported.get(&token).copied())
-                    });
-                    let Some(pid) = found else {
-                        return Err(Error::UnknownExport {
+                    // As in NestJS, a module exports its own providers; what an import gives it
+                    // passes on only by re-exporting that whole module.
+                    if let Some(&pid) = self.modules[module].own.get(&token) {
+                        exported.insert(token, pid);
+                        continue;
+                    }
+                    let from = imports
+                        .iter()
+                        .find(|&&i| self.modules[i].exported.contains_key(&token));
+                    return Err(match from {
+                        Some(&import) => Error::ExportOfImport {
+                            module: self.modules[module].name.clone(),
+                            export: token.name(),
+                            import: self.modules[import].name.clone(),
+                            chain: self.chain(module),
+                        },
+                        None => Error::UnknownExport {
                             module: self.modules[module].name.clone(),
                             export: token.name(),
                             chain: self.chain(module),
-                        });
-                    };
-                    exported.insert(token, pid);
+                        },
+                    });
                 }
                 ExportDef::Module { type_id, name } => {
                     let Some(&import) = imports
@@ -201,6 +211,26 @@ impl Graph {
             }
             self.modules[module].visible = visible;
         }
+    }
+
+    /// A route whose path is read from a provider needs that provider where it is mounted.
+    fn check_route_paths(&self) -> Result<(), Error> {
+        for (id, module) in self.modules.iter().enumerate() {
+            for route in &module.routes {
+                let Some(token) = route.path.dependency() else {
+                    continue;
+                };
+                if !module.visible.contains_key(&token) {
+                    return Err(Error::RoutePathUnavailable {
+                        module: module.name.clone(),
+                        provider: token.name(),
+                        chain: self.chain(id),
+                    });
+                }
+            }
+        }
+
+        Ok(())
     }
 
     fn active_providers(&self) -> impl Iterator<Item = ProviderId> + '_ {

@@ -116,12 +116,18 @@ impl NestlingApplication {
         for &module in &graph.order {
             let node = &graph.modules[module];
             for def in &node.routes {
-                let path = info.route_path(&def.path);
+                let module_ref = ModuleRef {
+                    inner: Arc::clone(&context.inner),
+                    module,
+                };
+                let relative = def.path.resolve(&module_ref).map_err(|err| Error::Route {
+                    module: node.name.clone(),
+                    path: def.path.to_string(),
+                    message: format!("its path could not be read: {err}"),
+                })?;
+                let path = info.route_path(&relative);
                 let ctx = RouteContext {
-                    module: ModuleRef {
-                        inner: Arc::clone(&context.inner),
-                        module,
-                    },
+                    module: module_ref,
                     path: path.clone(),
                 };
                 let route_error = |message: String| Error::Route {

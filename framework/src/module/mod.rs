@@ -1,16 +1,18 @@
 //! Modules: what a module provides, imports and exports, static or dynamic.
 
 mod options;
+mod route;
 
 use std::any::{TypeId, type_name};
 use std::fmt;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
 
-use poem::endpoint::BoxEndpoint;
 use poem::{EndpointExt, IntoEndpoint};
 
 pub use options::AsyncOptions;
+pub use route::RoutePath;
+pub(crate) use route::{RouteDef, RouteFactory};
 
 use crate::http::RouteContext;
 use crate::{BoxError, Provider, Token};
@@ -52,24 +54,6 @@ use crate::{BoxError, Provider, Token};
 pub trait Module: Send + Sync + 'static {
     /// Describes the module. Called once per application, when the module is first met.
     fn define(&self) -> ModuleDef;
-}
-
-/// A route a module contributes, built once its module's providers are.
-pub(crate) type RouteFactory =
-    Arc<dyn Fn(&RouteContext) -> Result<BoxEndpoint<'static>, BoxError> + Send + Sync>;
-
-#[derive(Clone)]
-pub(crate) struct RouteDef {
-    pub(crate) path: String,
-    pub(crate) factory: RouteFactory,
-}
-
-impl fmt::Debug for RouteDef {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RouteDef")
-            .field("path", &self.path)
-            .finish_non_exhaustive()
-    }
 }
 
 /// What a module exports: one of its (or its imports') providers, or a whole imported module.
@@ -119,8 +103,12 @@ impl ModuleDef {
         self
     }
 
-    /// Exports the provider of `T` (a concrete type or `dyn Trait`), which this module provides
-    /// or gets from one of its imports, to the modules importing this one.
+    /// Exports the provider of `T` (a concrete type or `dyn Trait`), which this module
+    /// provides, to the modules importing this one.
+    ///
+    /// As in NestJS, a provider that an import gives this module is passed on by re-exporting
+    /// that whole module with [`export_module`](Self::export_module); exporting it alone fails
+    /// the graph check with [`Error::ExportOfImport`](crate::Error::ExportOfImport).
     pub fn export<T: ?Sized + 'static>(mut self) -> Self {
         self.exports.push(ExportDef::Token(Token::of::<T>()));
         self
@@ -154,6 +142,9 @@ impl ModuleDef {
     /// `on_module_init`), `factory` gets the module's view of the container and returns a poem
     /// endpoint, which the application mounts at `path` under its global prefix.
     ///
+    /// `path` is a string, or a [`RoutePath`] read from one of the module's providers when the
+    /// route is mounted (for a path that options made by an async factory decide).
+    ///
     /// # Example
     ///
     /// ```
@@ -176,7 +167,7 @@ impl ModuleDef {
     ///     });
     /// # let _ = module;
     /// ```
-    pub fn route<F, E>(mut self, path: impl Into<String>, factory: F) -> Self
+    pub fn route<F, E>(mut self, path: impl Into<RoutePath>, factory: F) -> Self
     where
         F: Fn(&RouteContext) -> Result<E, BoxError> + Send + Sync + 'static,
         E: IntoEndpoint,

@@ -12,6 +12,12 @@ use crate::{BoxError, Dependencies, Import, ModuleDef, Provider};
 /// modules that export it (usually a config module) into the dynamic module. The options then
 /// are a provider of `O` inside the module, injected like any other.
 ///
+/// What changes the module's definition rather than its providers must be known before any
+/// factory runs, because the whole graph is checked first: the module's visibility is set
+/// here with [`is_global`](Self::is_global) (NestJS's `isGlobal` next to `useFactory`), not by
+/// the options the factory returns. A route that depends on the options reads its path with
+/// [`RoutePath::from_provider`](crate::RoutePath::from_provider).
+///
 /// # Example
 ///
 /// ```
@@ -55,6 +61,7 @@ use crate::{BoxError, Dependencies, Import, ModuleDef, Provider};
 pub struct AsyncOptions<O> {
     imports: Vec<Import>,
     provider: Provider,
+    global: bool,
     _options: std::marker::PhantomData<fn() -> O>,
 }
 
@@ -63,6 +70,7 @@ impl<O> fmt::Debug for AsyncOptions<O> {
         f.debug_struct("AsyncOptions")
             .field("imports", &self.imports)
             .field("provider", &self.provider)
+            .field("global", &self.global)
             .finish()
     }
 }
@@ -79,6 +87,7 @@ impl<O: Send + Sync + 'static> AsyncOptions<O> {
         Self {
             imports: Vec::new(),
             provider: Provider::factory(factory).into(),
+            global: false,
             _options: std::marker::PhantomData,
         }
     }
@@ -88,6 +97,7 @@ impl<O: Send + Sync + 'static> AsyncOptions<O> {
         Self {
             imports: Vec::new(),
             provider: Provider::value(options).into(),
+            global: false,
             _options: std::marker::PhantomData,
         }
     }
@@ -99,15 +109,39 @@ impl<O: Send + Sync + 'static> AsyncOptions<O> {
         self
     }
 
-    /// Adds the imports and the options provider to a module definition.
+    /// Makes the module global when `global` is true: its exports are then visible in every
+    /// module without an import. Not global by default, as with NestJS's `isGlobal`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use nestling::AsyncOptions;
+    ///
+    /// let options = AsyncOptions::value(3u8).is_global(true);
+    /// assert!(options.global());
+    /// assert!(!AsyncOptions::value(3u8).global());
+    /// ```
+    pub fn is_global(mut self, global: bool) -> Self {
+        self.global = global;
+        self
+    }
+
+    /// Whether the module will be global.
+    pub fn global(&self) -> bool {
+        self.global
+    }
+
+    /// Adds the imports and the options provider to a module definition, and makes it global
+    /// if asked.
     pub fn apply(self, def: ModuleDef) -> ModuleDef {
         let Self {
             imports,
             provider,
+            global,
             _options,
         } = self;
         let def = imports.into_iter().fold(def, ModuleDef::import);
 
-        def.provider(provider)
+        def.provider(provider).global_if(global)
     }
 }
