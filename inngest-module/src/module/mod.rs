@@ -6,7 +6,7 @@ mod runtime;
 
 use std::sync::Arc;
 
-use nestling::{AsyncOptions, DiscoveryService, DynamicModule, ModuleDef, Provider};
+use nestling::{AsyncOptions, DiscoveryService, DynamicModule, ModuleDef, Provider, RoutePath};
 
 pub use self::engine::EmbeddedEngine;
 use self::runtime::InngestRuntime;
@@ -22,7 +22,9 @@ pub const DEFAULT_SERVE_PATH: &str = "/api/inngest";
 ///
 /// Import it once, usually in the root module, with [`for_root`](Self::for_root) or
 /// [`for_root_async`](Self::for_root_async). It provides and exports
-/// `Arc<dyn InngestService>`, mounts the serve endpoint at `path`, discovers the functions
+/// `Arc<dyn InngestService>`, the [`FunctionRegistry`] and the [`ServeEndpoint`] (whose
+/// [`execute`](ServeEndpoint::execute) runs a call request in-process), mounts the serve
+/// endpoint at the resolved `path`, discovers the functions
 /// declared with `#[nestling_inngest::functions]` on every provider when the modules
 /// initialise, and registers them with the server once the application listens (except with
 /// Inngest Cloud, which syncs from its side). With no server configured at all it starts
@@ -49,42 +51,70 @@ pub struct InngestModule;
 
 impl InngestModule {
     /// The module configured with options known now.
+    ///
+    /// It is global when the options say `is_global(true)` (not by default, as in NestJS).
     pub fn for_root(options: InngestModuleOptions) -> DynamicModule {
-        let path = options.path.clone();
         let global = options.is_global.unwrap_or(false);
-        Self::build(AsyncOptions::value(options), path, global)
+        Self::build(AsyncOptions::value(options).is_global(global))
     }
 
     /// The module configured by a factory injected with other providers (usually the
-    /// `ConfigService`), NestJS's `forRootAsync`.
+    /// `ConfigService`), NestJS's `forRootAsync({ isGlobal, imports, useFactory, inject })`.
     ///
-    /// Every option the factory returns is honoured, with two that must be known when the
-    /// module is defined, before any factory runs: the route `path` is taken from
-    /// `INNGEST_PATH` (or [`DEFAULT_SERVE_PATH`]), and start-up fails naming `path` if the
-    /// factory's options disagree; and the module is global, as the NestJS module is by
-    /// default (a factory's `is_global(false)` is logged and ignored).
+    /// Every option the factory returns is honoured, `path` included: the serve endpoint is
+    /// mounted where the resolved options say, once the factory has run. Visibility is the
+    /// one thing decided before any factory runs, since the whole graph is checked first: the
+    /// module is global when `options` says [`is_global(true)`](AsyncOptions::is_global), and
+    /// not otherwise (as in NestJS). A factory whose options set `is_global` to something
+    /// else fails start-up with an error naming `is_global`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use nestling::{AsyncOptions, ConfigModule, ConfigOptions, ConfigService, Module, ModuleDef, NestlingApplication};
+    /// use nestling_inngest::{InngestModule, InngestModuleOptions};
+    ///
+    /// struct AppModule;
+    ///
+    /// impl Module for AppModule {
+    ///     fn define(&self) -> ModuleDef {
+    ///         let config = ConfigModule::for_root(
+    ///             ConfigOptions::new()
+    ///                 .without_files()
+    ///                 .set_default("inngest.id", "shop")
+    ///                 .set_default("inngest.path", "/hooks/inngest")
+    ///                 .set_default("inngest.dev", true)
+    ///                 .set_default("inngest.disable_auto_registration", true),
+    ///         );
+    ///         ModuleDef::new("AppModule").import(InngestModule::for_root_async(
+    ///             AsyncOptions::factory(|config: Arc<ConfigService>| async move {
+    ///                 config.get::<InngestModuleOptions>("inngest")
+    ///             })
+    ///             .import(config)
+    ///             .is_global(true),
+    ///         ))
+    ///     }
+    /// }
+    ///
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let app = NestlingApplication::create(AppModule).await?;
+    /// assert_eq!(app.routes()[0].path, "/hooks/inngest");
+    /// # Ok::<(), nestling::Error>(())
+    /// # }).unwrap();
+    /// ```
     pub fn for_root_async(options: AsyncOptions<InngestModuleOptions>) -> DynamicModule {
-        Self::build(options, None, true)
+        Self::build(options)
     }
 
-    fn build(
-        options: AsyncOptions<InngestModuleOptions>,
-        path: Option<String>,
-        global: bool,
-    ) -> DynamicModule {
-        let route_path = path
-            .or_else(|| std::env::var("INNGEST_PATH").ok())
-            .unwrap_or_else(|| DEFAULT_SERVE_PATH.to_owned());
-        let mounted = route_path.clone();
+    fn build(options: AsyncOptions<InngestModuleOptions>) -> DynamicModule {
+        let global = options.global();
 
         let def = options
             .apply(ModuleDef::new("InngestModule"))
             .provider(Provider::value(FunctionRegistry::new()))
             .provider(Provider::factory(
-                move |options: Arc<InngestModuleOptions>| {
-                    let mounted = mounted.clone();
-                    async move { resolve(&options, &mounted, global) }
-                },
+                move |options: Arc<InngestModuleOptions>| async move { resolve(&options, global) },
             ))
             .provider(
                 Provider::factory(|options: Arc<ResolvedOptions>| async move {
@@ -126,49 +156,43 @@ impl InngestModule {
                 .on_module_init()
                 .on_application_listen(),
             )
+            .provider(Provider::factory(
+                |(service, registry): (Arc<DefaultInngestService>, Arc<FunctionRegistry>)| async move {
+                    let service: Arc<dyn InngestService> = service;
+                    Ok::<_, Error>(ServeEndpoint::new(service, (*registry).clone()))
+                },
+            ))
             .export::<dyn InngestService>()
             .export::<FunctionRegistry>()
-            .route(route_path, |ctx| {
-                let service: Arc<dyn InngestService> =
-                    ctx.module().try_get::<DefaultInngestService>()?;
-                let registry = ctx.module().try_get::<FunctionRegistry>()?;
-                Ok(ServeEndpoint::new(service, (*registry).clone()))
-            })
-            .global_if(global);
+            .export::<ServeEndpoint>()
+            // The path is read once the options are resolved, so a factory's `path` counts.
+            .route(
+                RoutePath::from_provider(|options: &ResolvedOptions| options.path.clone()),
+                |ctx| Ok((*ctx.module().try_get::<ServeEndpoint>()?).clone()),
+            );
 
         DynamicModule::new::<InngestModule>(def)
     }
 }
 
-/// Resolves the options and checks what had to be fixed when the module was defined.
-fn resolve(
-    options: &InngestModuleOptions,
-    mounted: &str,
-    global: bool,
-) -> Result<ResolvedOptions, Error> {
-    let resolved = options.resolve_from_process_env()?;
-    if normalise(&resolved.path) != normalise(mounted) {
+/// Resolves the options and checks them against the visibility fixed when the module was
+/// defined.
+fn resolve(options: &InngestModuleOptions, global: bool) -> Result<ResolvedOptions, Error> {
+    let mut resolved = options.resolve_from_process_env()?;
+    if let Some(asked) = options.is_global
+        && asked != global
+    {
         return Err(Error::ModuleDefinition {
-            field: "path",
+            field: "is_global",
             reason: format!(
-                "the serve endpoint is mounted at {mounted:?}, but the options say {:?}; \
-                 `for_root_async` mounts the route before its factory runs, so set \
-                 INNGEST_PATH to the path (or use `for_root`)",
-                resolved.path
+                "the options say `is_global({asked})`, but the module was defined {}; the \
+                 visibility of a module is fixed before any options factory runs, so set it \
+                 on the async options with `AsyncOptions::is_global({asked})`",
+                if global { "global" } else { "not global" }
             ),
         });
     }
-    if resolved.is_global != global {
-        tracing::warn!(
-            target: "nestling_inngest::module",
-            is_global = resolved.is_global,
-            "`is_global` returned by a `for_root_async` factory is ignored: the module's \
-             visibility is fixed when it is defined (global)"
-        );
-    }
-    Ok(resolved)
-}
+    resolved.is_global = global;
 
-fn normalise(path: &str) -> String {
-    format!("/{}", path.trim_matches('/'))
+    Ok(resolved)
 }

@@ -317,6 +317,8 @@ impl InngestModuleOptions {
 impl fmt::Debug for InngestModuleOptions {
     /// Secrets are shown as `Some("<redacted>")` so options can be logged safely.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Exhaustive, like the one in `resolve.rs` but for another reason: a new field must
+        // be decided on here (secret or not) before it can be logged.
         let Self {
             id,
             event_key,

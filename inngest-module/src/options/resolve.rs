@@ -75,6 +75,8 @@ pub(super) struct Resolver<'a, E: EnvSource> {
 
 impl<E: EnvSource> Resolver<'_, E> {
     fn run(mut self, options: &InngestModuleOptions) -> Result<ResolvedOptions, Error> {
+        // Exhaustive, so a new option cannot be added without being resolved (the `Debug`
+        // impl lists the same fields to decide what to redact; neither merges anything).
         let InngestModuleOptions {
             id,
             event_key,
@@ -148,7 +150,7 @@ impl<E: EnvSource> Resolver<'_, E> {
 
         let path = self
             .path("path", path, &[ev::INNGEST_PATH])
-            .unwrap_or_else(|| "/api/inngest".to_owned());
+            .unwrap_or_else(|| crate::DEFAULT_SERVE_PATH.to_owned());
         let serve_path = self
             .path("serve_path", serve_path, &[ev::INNGEST_SERVE_PATH])
             .unwrap_or_else(|| path.clone());

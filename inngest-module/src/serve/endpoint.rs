@@ -8,7 +8,7 @@ use futures::future::BoxFuture;
 use nestling_inngest_protocol::headers as h;
 use nestling_inngest_protocol::signature::{event_key_hash, split_key_prefix};
 use nestling_inngest_protocol::{
-    AuthenticatedIntrospection, CallRequest, Capabilities, Event as WireEvent, InBandSyncRequest,
+    AuthenticatedIntrospection, Capabilities, Event as WireEvent, InBandSyncRequest,
     InBandSyncResponse, Introspection, IntrospectionResponse, Mode, SigningKeys,
     hashed_signing_key,
 };
@@ -16,13 +16,9 @@ use poem::http::Method;
 use poem::{Endpoint, Request, Response};
 use serde_json::{Value, json};
 
-use crate::__private::Erased;
-use crate::execution::{EventSender, ExecutionParams, InvocationParts, internal_error_body};
+use crate::execution::EventSender;
 use crate::serve::reply::{ReplyContext, error_body, reply, reply_json, unauthorized, unix_now};
-use crate::{
-    Error, ExecutionOutcome, FRAMEWORK, FunctionError, FunctionRegistry, InngestService,
-    Invocation, RegisteredFunction, SDK_REGISTER_ID,
-};
+use crate::{Error, FRAMEWORK, FunctionError, FunctionRegistry, InngestService, SDK_REGISTER_ID};
 
 /// The HTTP endpoint Inngest calls, mounted by the module at the configured `path`.
 ///
@@ -55,7 +51,7 @@ use crate::{
 /// ```
 #[derive(Clone)]
 pub struct ServeEndpoint {
-    state: Arc<ServeState>,
+    pub(super) state: Arc<ServeState>,
 }
 
 impl std::fmt::Debug for ServeEndpoint {
@@ -67,11 +63,11 @@ impl std::fmt::Debug for ServeEndpoint {
     }
 }
 
-struct ServeState {
-    service: Arc<dyn InngestService>,
-    registry: FunctionRegistry,
+pub(super) struct ServeState {
+    pub(super) service: Arc<dyn InngestService>,
+    pub(super) registry: FunctionRegistry,
     keys: Option<SigningKeys>,
-    events: Arc<dyn EventSender>,
+    pub(super) events: Arc<dyn EventSender>,
 }
 
 /// The outcome of checking a request's signature.
@@ -85,14 +81,14 @@ enum Verified {
 }
 
 /// The parts of a request the handlers read.
-struct Incoming {
+pub(super) struct Incoming {
     method: Method,
-    query: HashMap<String, String>,
+    pub(super) query: HashMap<String, String>,
     host: Option<String>,
     signature: Option<String>,
     sync_kind: Option<String>,
-    step_header: Option<String>,
-    body: Vec<u8>,
+    pub(super) step_header: Option<String>,
+    pub(super) body: Vec<u8>,
 }
 
 impl ServeEndpoint {
@@ -168,7 +164,11 @@ impl Endpoint for ServeEndpoint {
 }
 
 impl ServeState {
-    fn reply_context(&self, key: Option<String>, server_kind: Option<String>) -> ReplyContext {
+    pub(super) fn reply_context(
+        &self,
+        key: Option<String>,
+        server_kind: Option<String>,
+    ) -> ReplyContext {
         ReplyContext {
             signing_key: key,
             env: self.service.options().environment.clone(),
@@ -226,7 +226,7 @@ impl ServeState {
                     let message = format!("Unknown probe \"{probe}\"");
                     reply_json(&ctx, 400, &error_body(&message), &[])
                 }
-                None => self.execute(&ctx, incoming).await,
+                None => self.execute_post(&ctx, incoming).await,
             },
             _ => reply_json(&ctx, 405, &json!({"message": "Method not allowed"}), &[]),
         }
@@ -362,128 +362,6 @@ impl ServeState {
             _ => options.serve_url(),
         }
     }
-
-    async fn execute(&self, ctx: &ReplyContext, incoming: Incoming) -> Response {
-        let internal = |message: &str| reply_json(ctx, 500, &internal_error_body(message), &[]);
-
-        if incoming.body.iter().all(u8::is_ascii_whitespace) {
-            // The JS SDK answers an empty call request with a 401 that keeps its headers; the
-            // status is kept, and the message says what is wrong.
-            let body = json!({
-                "message": "Unauthorized: the call request has an empty body; the executor \
-                            must POST a JSON call request"
-            });
-            return reply_json(ctx, 401, &body, &[]);
-        }
-
-        let Some(fn_id) = incoming.query.get("fnId") else {
-            return internal("No function ID found in async request");
-        };
-        let app_id = self.service.options().app_id.clone();
-        let Some(function) = self.registry.find(&app_id, fn_id) else {
-            return internal(&format!(
-                "Function \"{fn_id}\" was not found in this app; is the app synced correctly?"
-            ));
-        };
-
-        let mut request = match CallRequest::from_slice(&incoming.body) {
-            Ok(request) => request,
-            Err(err) => return internal(&format!("Failed to parse data from executor: {err}")),
-        };
-        if request.version == Some(0) {
-            return internal(
-                "Failed to parse data from executor: execution version 0 is not supported; \
-                 send version 1 or 2 (or -1 to let the SDK choose)",
-            );
-        }
-        if (request.use_api || request.ctx.use_api)
-            && let Err(err) = self.load_from_api(&mut request).await
-        {
-            return internal(&format!(
-                "could not load the run's state from the API: {err}"
-            ));
-        }
-
-        let target = incoming
-            .query
-            .get("stepId")
-            .cloned()
-            .or(incoming.step_header)
-            .unwrap_or_else(|| request.ctx.step_id.clone());
-        let target = (target != h_discovery())
-            .then_some(target)
-            .filter(|t| !t.is_empty());
-
-        let outcome = self.run(&function, &app_id, fn_id, request, target).await;
-        reply(ctx, outcome.status(), outcome.body(), &outcome.headers())
-    }
-
-    async fn load_from_api(&self, request: &mut CallRequest) -> Result<(), Error> {
-        let client = self.service.client();
-        let run_id = request.ctx.run_id.clone();
-        let (events, steps) =
-            futures::try_join!(client.run_batch(&run_id), client.run_actions(&run_id))?;
-        if !events.is_empty() {
-            request.event = events[0].clone();
-            request.events = events;
-        }
-        request.steps = steps;
-        Ok(())
-    }
-
-    async fn run(
-        &self,
-        function: &RegisteredFunction,
-        app_id: &str,
-        fn_id: &str,
-        request: CallRequest,
-        target: Option<String>,
-    ) -> ExecutionOutcome {
-        let CallRequest {
-            event,
-            events,
-            steps,
-            ctx,
-            ..
-        } = request;
-        let to_json = |event: WireEvent| serde_json::to_value(event).unwrap_or(Value::Null);
-
-        let invocation = Invocation::new(InvocationParts {
-            execution: ExecutionParams {
-                app_id: app_id.to_owned(),
-                function_id: fn_id.to_owned(),
-                run_id: ctx.run_id,
-                attempt: ctx.attempt,
-                max_attempts: ctx
-                    .max_attempts
-                    .unwrap_or_else(|| function.spec().max_attempts()),
-                disable_immediate_execution: ctx.disable_immediate_execution,
-                target,
-                memo: steps,
-            },
-            event: to_json(event),
-            events: events.into_iter().map(to_json).collect(),
-            events_api: Some(Arc::clone(&self.events)),
-            middleware: function.middleware().clone(),
-        });
-
-        let input: Erased = Box::new(invocation);
-        let output = (function.entry().call)(function.instance(), input).await;
-        match output.downcast::<ExecutionOutcome>() {
-            Ok(outcome) => *outcome,
-            Err(_) => ExecutionOutcome::Internal {
-                message: format!(
-                    "`{}` did not answer with an execution outcome; was it declared with \
-                     nestling-inngest's function attributes?",
-                    function.declared_by()
-                ),
-            },
-        }
-    }
-}
-
-fn h_discovery() -> &'static str {
-    nestling_inngest_protocol::DISCOVERY_STEP_ID
 }
 
 fn is_in_band(incoming: &Incoming) -> bool {

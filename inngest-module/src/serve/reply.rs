@@ -3,7 +3,7 @@
 use nestling_inngest_protocol::headers as h;
 use nestling_inngest_protocol::sign;
 use poem::Response;
-use poem::http::{HeaderValue, StatusCode};
+use poem::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use serde_json::{Value, json};
 
 use crate::{FRAMEWORK, SDK_HEADER};
@@ -22,41 +22,129 @@ pub(crate) struct ReplyContext {
     pub(crate) server_kind: Option<String>,
 }
 
+/// What the serve endpoint answers: status, headers and body, exactly as they go on the
+/// wire. [`ServeEndpoint::execute`](crate::ServeEndpoint::execute) returns it for an
+/// in-process call; the HTTP endpoint sends it as the response.
+///
+/// # Examples
+///
+/// See [`ServeEndpoint::execute`](crate::ServeEndpoint::execute).
+#[derive(Debug, Clone)]
+pub struct ExecutionReply {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Vec<u8>,
+}
+
+impl ExecutionReply {
+    /// The HTTP status: 200 with the function's output, 206 with ops, 400 or 500 on failure.
+    pub fn status(&self) -> u16 {
+        self.status.as_u16()
+    }
+
+    /// Every header, as sent (`X-Inngest-SDK`, `X-Inngest-Req-Version`, `X-Inngest-No-Retry`,
+    /// `Retry-After`, ...).
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// One header's value, if present and text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Whether `X-Inngest-No-Retry` is set, and to what.
+    pub fn no_retry(&self) -> Option<bool> {
+        self.header(h::NO_RETRY)
+            .map(|value| value.eq_ignore_ascii_case("true"))
+    }
+
+    /// The `Retry-After` header, as sent (seconds or an HTTP date).
+    pub fn retry_after(&self) -> Option<&str> {
+        self.header(h::RETRY_AFTER)
+    }
+
+    /// The body, as sent (JSON).
+    pub fn body(&self) -> &[u8] {
+        &self.body
+    }
+
+    /// The body, parsed.
+    ///
+    /// # Errors
+    ///
+    /// When the body is not JSON (an empty trust-probe answer, for instance).
+    pub fn json(&self) -> Result<Value, serde_json::Error> {
+        serde_json::from_slice(&self.body)
+    }
+
+    /// The body, as owned bytes.
+    pub fn into_body(self) -> Vec<u8> {
+        self.body
+    }
+
+    /// The HTTP response carrying this reply.
+    pub fn into_response(self) -> Response {
+        let Self {
+            status,
+            headers,
+            body,
+        } = self;
+        let mut response = Response::builder().status(status).body(body);
+        *response.headers_mut() = headers;
+
+        response
+    }
+}
+
 /// A JSON answer with the SDK's headers, signed when the request was verified.
+pub(crate) fn reply_parts(
+    ctx: &ReplyContext,
+    status: u16,
+    body: Vec<u8>,
+    extra: &[(&'static str, String)],
+) -> ExecutionReply {
+    let mut headers = HeaderMap::new();
+    let mut set = |name: &str, value: &str| {
+        if let (Ok(name), Some(value)) = (HeaderName::try_from(name), header_value(value)) {
+            headers.insert(name, value);
+        }
+    };
+    set("content-type", "application/json");
+    set(poem::http::header::USER_AGENT.as_str(), SDK_HEADER);
+    set(h::SDK, SDK_HEADER);
+    set(h::SDK_HANDLED, "true");
+    set(h::FRAMEWORK, FRAMEWORK);
+    set(h::REQ_VERSION, EXECUTION_VERSION);
+
+    if let Some(env) = ctx.env.as_deref() {
+        set(h::ENV, env);
+    }
+    if let Some(kind) = ctx.server_kind.as_deref() {
+        set(h::EXPECTED_SERVER_KIND, kind);
+    }
+    for (name, value) in extra {
+        set(name, value);
+    }
+    if let Some(key) = &ctx.signing_key {
+        set(h::SIGNATURE, &sign(&body, key, unix_now()));
+    }
+
+    ExecutionReply {
+        status: StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        headers,
+        body,
+    }
+}
+
+/// [`reply_parts`] as an HTTP response.
 pub(crate) fn reply(
     ctx: &ReplyContext,
     status: u16,
     body: Vec<u8>,
     extra: &[(&'static str, String)],
 ) -> Response {
-    let mut response = Response::builder()
-        .status(StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
-        .content_type("application/json")
-        .header(poem::http::header::USER_AGENT, SDK_HEADER)
-        .header(h::SDK, SDK_HEADER)
-        .header(h::SDK_HANDLED, "true")
-        .header(h::FRAMEWORK, FRAMEWORK)
-        .header(h::REQ_VERSION, EXECUTION_VERSION);
-
-    if let Some(env) = ctx.env.as_deref().and_then(header_value) {
-        response = response.header(h::ENV, env);
-    }
-    if let Some(kind) = ctx.server_kind.as_deref().and_then(header_value) {
-        response = response.header(h::EXPECTED_SERVER_KIND, kind);
-    }
-    for (name, value) in extra {
-        if let Some(value) = header_value(value) {
-            response = response.header(*name, value);
-        }
-    }
-    if let Some(key) = &ctx.signing_key {
-        let signature = sign(&body, key, unix_now());
-        if let Some(value) = header_value(&signature) {
-            response = response.header(h::SIGNATURE, value);
-        }
-    }
-
-    response.body(body)
+    reply_parts(ctx, status, body, extra).into_response()
 }
 
 /// A JSON value answer.
@@ -66,8 +154,18 @@ pub(crate) fn reply_json(
     body: &Value,
     extra: &[(&'static str, String)],
 ) -> Response {
+    reply_json_parts(ctx, status, body, extra).into_response()
+}
+
+/// A JSON value answer, before it becomes a response.
+pub(crate) fn reply_json_parts(
+    ctx: &ReplyContext,
+    status: u16,
+    body: &Value,
+    extra: &[(&'static str, String)],
+) -> ExecutionReply {
     let bytes = serde_json::to_vec(body).unwrap_or_else(|_| b"null".to_vec());
-    reply(ctx, status, bytes, extra)
+    reply_parts(ctx, status, bytes, extra)
 }
 
 /// `401 {"message":"Unauthorized"}`, without the headers that identify the SDK, as the
