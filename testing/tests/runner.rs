@@ -1,4 +1,6 @@
-//! The in-process function runner against the SDK's real serve endpoint over loopback HTTP.
+//! The in-process function runner against the SDK's real serve endpoint, called through
+//! `ServeEndpoint::execute`; one test serves that endpoint over loopback HTTP and checks that
+//! a real `POST` gets the very reply the runner works from.
 
 mod support;
 
@@ -393,4 +395,121 @@ async fn a_lazy_step_mock_that_fails_fails_the_step_without_running_the_body() {
         outcome.step("cool-off").is_none(),
         "the run stopped at the failed step"
     );
+}
+
+/// One HTTP/1.1 exchange on a fresh loopback connection: status, headers (lower-cased names)
+/// and body. Hand-written so the test needs no HTTP client crate; the endpoint answers with
+/// a `content-length`, which is all this reads.
+async fn post(
+    addr: std::net::SocketAddr,
+    path_and_query: &str,
+    body: &[u8],
+) -> (u16, Vec<(String, String)>, Vec<u8>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let head = format!(
+        "POST {path_and_query} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(body).await.unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await.unwrap();
+
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let head = std::str::from_utf8(&raw[..split]).unwrap();
+    let mut lines = head.split("\r\n");
+    let status = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|line| line.split_once(':'))
+        .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_owned()))
+        .collect();
+    assert!(
+        !headers.iter().any(|(name, _)| name == "transfer-encoding"),
+        "this reader expects a content-length: {headers:?}"
+    );
+
+    (status, headers, raw[split + 4..].to_vec())
+}
+
+#[tokio::test]
+async fn a_real_http_post_gets_the_reply_the_runner_works_from() {
+    let (counters, _module, runner) = runner().await;
+    let endpoint = runner.endpoint().clone();
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let acceptor = poem::listener::TcpAcceptor::from_tokio(listener).unwrap();
+    let served = tokio::spawn(
+        poem::Server::new_with_acceptor(acceptor)
+            .run(poem::Route::new().at("/api/inngest", endpoint.clone())),
+    );
+
+    let request = json!({
+        "event": {"name": "shop/order.placed", "data": {"order": 3, "amount": 40}},
+        "events": [{"name": "shop/order.placed", "data": {"order": 3, "amount": 40}}],
+        "steps": {},
+        "ctx": {"run_id": "01HTTPRUN", "attempt": 0, "step_id": "step"},
+        "version": 2
+    });
+    let bytes = serde_json::to_vec(&request).unwrap();
+    let (status, headers, body) = post(
+        addr,
+        &format!("/api/inngest?fnId={APP}-fulfil-order&stepId=step"),
+        &bytes,
+    )
+    .await;
+
+    let parsed = nestling_inngest::CallRequest::from_slice(&bytes).unwrap();
+    let reply = endpoint
+        .execute(&format!("{APP}-fulfil-order"), Some("step"), parsed)
+        .await;
+
+    assert_eq!(status, 206, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(reply.status(), status);
+    assert_eq!(reply.body(), body, "the same ops, byte for byte");
+    for name in [
+        "x-inngest-sdk",
+        "x-inngest-req-version",
+        "x-inngest-framework",
+        "content-type",
+    ] {
+        let sent = headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str());
+        assert_eq!(reply.header(name), sent, "{name}");
+        assert!(sent.is_some(), "{name} is sent over HTTP");
+    }
+    let ops: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(ops[0]["displayName"], "charge-card");
+    assert_eq!(ops[0]["data"], 40);
+    assert_eq!(
+        counters.charge.load(Ordering::SeqCst),
+        2,
+        "the step ran once per call"
+    );
+
+    // A function the app does not have is answered the same way on both paths.
+    let (status, _, body) = post(addr, "/api/inngest?fnId=nope", &bytes).await;
+    let reply = endpoint
+        .execute(
+            "nope",
+            None,
+            nestling_inngest::CallRequest::from_slice(&bytes).unwrap(),
+        )
+        .await;
+    assert_eq!((status, body.as_slice()), (reply.status(), reply.body()));
+    assert_eq!(status, 500);
+
+    served.abort();
 }

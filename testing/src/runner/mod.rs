@@ -10,7 +10,9 @@ use std::fmt;
 use std::sync::Arc;
 
 use nestling::ApplicationContext;
-use nestling_inngest::{FunctionRegistry, InngestService, RegisteredFunction, ResolvedOptions};
+use nestling_inngest::{
+    FunctionRegistry, InngestService, RegisteredFunction, ResolvedOptions, ServeEndpoint,
+};
 use nestling_inngest_protocol::SerializedError;
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -18,7 +20,7 @@ use serde_json::{Value, json};
 pub use outcome::{RetryRecord, RunOutcome, RunStatus, SleepRecord, StepRecord};
 
 use crate::{MockInngestService, TestingError};
-use transport::LoopbackServe;
+use transport::InProcessServe;
 
 /// How deep invokes may nest before the runner stops (a function invoking itself).
 const MAX_INVOKE_DEPTH: usize = 8;
@@ -57,8 +59,9 @@ impl fmt::Debug for Mock {
 /// timing out (never hanging), invokes of sibling functions, `step.send_event` recorded by a
 /// [`MockInngestService`], and the failure handler run when a function fails.
 ///
-/// The runner serves the SDK's own serve endpoint on a loopback port and acts as the
-/// executor: it POSTs call requests, memoises each step's result, re-enters after every step
+/// The runner acts as the executor against the SDK's own serve endpoint, in-process through
+/// [`ServeEndpoint::execute`] (the same replies as over HTTP, without a socket): it sends call
+/// requests, memoises each step's result, re-enters after every step
 /// like the server (targeting planned steps, with `disable_immediate_execution` once steps run
 /// in parallel) and models attempts with the function's `retries`.
 ///
@@ -108,7 +111,7 @@ pub struct FunctionRunner {
     registry: FunctionRegistry,
     app_id: String,
     mock: Arc<MockInngestService>,
-    serve: LoopbackServe,
+    serve: InProcessServe,
 }
 
 impl fmt::Debug for FunctionRunner {
@@ -116,7 +119,7 @@ impl fmt::Debug for FunctionRunner {
         f.debug_struct("FunctionRunner")
             .field("app_id", &self.app_id)
             .field("functions", &self.registry)
-            .field("endpoint", &self.serve.url())
+            .field("endpoint", self.serve.endpoint())
             .finish()
     }
 }
@@ -127,8 +130,7 @@ impl FunctionRunner {
     ///
     /// # Errors
     ///
-    /// [`TestingError::NoInngestModule`] when the app has no Inngest module;
-    /// [`TestingError::Io`] when the loopback port cannot be bound.
+    /// [`TestingError::NoInngestModule`] when the app has no Inngest module.
     pub async fn new(context: &ApplicationContext) -> Result<Self, TestingError> {
         let app_id = app_id(context)?;
         let mock = Arc::new(MockInngestService::try_new(&app_id)?);
@@ -161,7 +163,7 @@ impl FunctionRunner {
     ///
     /// # Errors
     ///
-    /// [`TestingError::Io`] when the loopback port cannot be bound.
+    /// None today; the `Result` leaves room for runners that need to set something up.
     pub async fn from_registry(
         registry: FunctionRegistry,
         app_id: &str,
@@ -169,7 +171,7 @@ impl FunctionRunner {
     ) -> Result<Self, TestingError> {
         mock.attach_registry(registry.clone());
         let service: Arc<dyn InngestService> = Arc::clone(&mock) as Arc<dyn InngestService>;
-        let serve = LoopbackServe::start(service, registry.clone()).await?;
+        let serve = InProcessServe::new(service, registry.clone());
 
         Ok(Self {
             registry,
@@ -184,9 +186,11 @@ impl FunctionRunner {
         &self.mock
     }
 
-    /// The URL of the loopback serve endpoint.
-    pub fn endpoint_url(&self) -> &str {
-        self.serve.url()
+    /// The serve endpoint the runner calls: the SDK's own, serving `registry` with the mock
+    /// service. Serve it over HTTP (it is a poem endpoint) to drive the same functions through
+    /// a real socket.
+    pub fn endpoint(&self) -> &ServeEndpoint {
+        self.serve.endpoint()
     }
 
     /// The composite ids of the app's functions, in discovery order.

@@ -26,7 +26,7 @@ pub struct StepRecord {
     /// The op that settled the step: `StepRun`, `StepFailed`, `Sleep`, `WaitForEvent`,
     /// `InvokeFunction`, or `StepPlanned` for a mocked step.
     pub op: OpCode,
-    /// The op's `name` (a sleep's duration, a wait's event name).
+    /// The op's `name` (a sleep's duration); for a wait, the awaited event's name.
     pub name: Option<String>,
     /// The op's `opts` (timeouts, `if`, the invoked function and payload, …).
     pub opts: Option<Value>,

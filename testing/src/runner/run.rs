@@ -144,7 +144,7 @@ async fn execute_inner(run: TestRun<'_>, depth: usize) -> Result<RunOutcome, Tes
             defers: None,
         };
         let step_id = request.ctx.step_id.clone();
-        let answer = runner.serve.call(&function_id, &step_id, &request).await?;
+        let answer = runner.serve.call(&function_id, &step_id, request).await;
         tracing::debug!(
             target: "nestling_testing::runner",
             function = %function_id,
@@ -421,6 +421,9 @@ async fn settle(
                 .get(&user_id)
                 .or_else(|| run.waits.get(&event_name));
             let mut step = record(OpCode::WaitForEvent);
+            // The record names the awaited event whichever op shape the SDK sends (the event in
+            // `opts.event` and the step id as the name, or the event as the name).
+            step.name = Some(event_name.clone());
             let value = match answer {
                 Some(Mock::Value(data)) => {
                     step.mocked = true;
