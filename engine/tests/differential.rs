@@ -9,14 +9,18 @@
 //! out). The dev server's account comes from its REST API and the trace its UI shows (GraphQL
 //! `run { trace }`); the engine's from its REST API and its run history.
 //!
-//! Only what must differ is normalised: run and event ids (each server mints its own), and
-//! nothing else. A difference that is understood is listed in [`KNOWN`] with the reason; the
+//! Only what must differ is normalised: run and event ids (each server mints its own). One
+//! read goes through a detour: when v4 ends a checkpointed run with a `RunComplete` op, the dev
+//! server's REST API answers `"output": ""` and its GraphQL API holds the op list as the
+//! output, so the value is read from that op (`dev_output` in `common/inngest_dev.rs`). A
+//! difference that is understood is listed in [`KNOWN`] with the reason; the
 //! test prints it every time it sees it and fails on any other difference, and also on a known
 //! one whose shape changed.
 //!
-//! The app runs with v4's checkpointing off: with it on, v4 runs every step of a call in one
-//! request and reports them through the checkpoint API, and the dev server's trace then shows
-//! a single span for the whole run, so there would be no steps of its to compare.
+//! Each comparison runs twice: with v4's checkpointing off (one step per request, as v3 does),
+//! where every step shows in both accounts, and with the SDK's default, where v4 runs the steps
+//! it can inside one call and the dev server's trace shows only some of them (see
+//! [`CHECKPOINTED`]); statuses and outputs must agree in both.
 
 #[path = "common/inngest_dev.rs"]
 mod inngest_dev;
@@ -29,6 +33,7 @@ use std::time::{Duration, Instant};
 use futures::future::{BoxFuture, join_all};
 use inngest_dev::{Api, DevServer, RunRecord, ServerKind, differences};
 use nestling_engine::{Engine, EngineConfig};
+use nestling_inngest_protocol::COMPLETE_STEP_ID;
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
@@ -36,8 +41,8 @@ use tokio::process::{Child, Command};
 /// The longest the whole comparison may take.
 const TEST_TIMEOUT: Duration = Duration::from_secs(100);
 
-/// A difference the test accepts because it is understood: the scenario's run, which field,
-/// why, and a check that the two values still have the shape the reason explains.
+/// A difference the test accepts because it is understood: the scenario's run (`*`: any),
+/// which field, why, and a check that the two values still have the shape the reason explains.
 struct Known {
     run: &'static str,
     field: &'static str,
@@ -74,10 +79,57 @@ const KNOWN: &[Known] = &[
     },
 ];
 
+/// With v4's checkpointing on, only the steps that needed the server show in the dev server's
+/// trace, and the run's end shows as a step of its own.
+const CHECKPOINTED: Known = Known {
+    run: "*",
+    field: "steps",
+    why: "with checkpointing, v4 runs the steps it can inside one call and reports them \
+          through the checkpoint API; inngest dev's trace shows no span for those (steps that \
+          completed first time), only for the steps that went through it (sleeps, waits, \
+          invokes, retried or failed steps) and one for the `RunComplete` op (id \
+          hash(\"complete\")); the engine records every checkpointed step",
+    shape: checkpointed_shape,
+};
+
+/// The dev server's steps, less the `RunComplete` span, are engine steps in the same order,
+/// and every engine step it lacks completed on its first attempt.
+fn checkpointed_shape(dev: &RunRecord, engine: &RunRecord) -> bool {
+    let shown: Vec<_> = dev
+        .steps
+        .iter()
+        .filter(|s| s.id != COMPLETE_STEP_ID)
+        .collect();
+    let mut rest = engine.steps.iter();
+    let in_order = shown.iter().all(|d| rest.any(|e| e == *d));
+    let missing_completed_first_time = engine
+        .steps
+        .iter()
+        .filter(|e| !shown.contains(e))
+        .all(|e| e.op.as_deref() == Some("RUN") && e.outcome == "completed" && e.attempts == 1);
+    in_order && missing_completed_first_time
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_js_sdk_app_runs_the_same_on_inngest_dev_and_on_the_engine() {
+    side_by_side(Checkpointing::Off).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_v4_checkpointing_the_runs_end_the_same_on_both() {
+    side_by_side(Checkpointing::SdkDefault).await;
+}
+
+/// Whether v4 checkpoints (it does by default when the executor sends `ctx.fn_id`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Checkpointing {
+    SdkDefault,
+    Off,
+}
+
+async fn side_by_side(checkpointing: Checkpointing) {
     let stderr = Arc::new(Mutex::new(String::new()));
-    let outcome = tokio::time::timeout(TEST_TIMEOUT, compare(stderr.clone())).await;
+    let outcome = tokio::time::timeout(TEST_TIMEOUT, compare(stderr.clone(), checkpointing)).await;
     let report = match outcome {
         Ok(Ok(report)) => report,
         Ok(Err(setup)) => panic!("setup: {setup}"),
@@ -119,7 +171,10 @@ fn tail(text: &str, bytes: usize) -> &str {
     &text[start..]
 }
 
-async fn compare(stderr: Arc<Mutex<String>>) -> Result<Report, String> {
+async fn compare(
+    stderr: Arc<Mutex<String>>,
+    checkpointing: Checkpointing,
+) -> Result<Report, String> {
     let dev = DevServer::start().await?;
     let database = std::env::temp_dir().join(format!(
         "nestling-differential-{}-{}.sqlite",
@@ -138,11 +193,11 @@ async fn compare(stderr: Arc<Mutex<String>>) -> Result<Report, String> {
 
     let dev_side = Side {
         api: Api::new(ServerKind::InngestDev, dev.url())?,
-        app: JsApp::start(dev.url(), stderr.clone()).await?,
+        app: JsApp::start(dev.url(), stderr.clone(), checkpointing).await?,
     };
     let engine_side = Side {
         api: Api::new(ServerKind::Nestling, &engine.url())?,
-        app: JsApp::start(&engine.url(), stderr).await?,
+        app: JsApp::start(&engine.url(), stderr, checkpointing).await?,
     };
 
     // `sleepUntil` echoes its instant in the output, so both servers get the same one.
@@ -171,7 +226,11 @@ async fn compare(stderr: Arc<Mutex<String>>) -> Result<Report, String> {
                 continue;
             }
         };
-        judge(&mut report, scenario, &dev_runs, &engine_runs);
+        let mut known: Vec<&Known> = KNOWN.iter().collect();
+        if checkpointing == Checkpointing::SdkDefault {
+            known.push(&CHECKPOINTED);
+        }
+        judge(&mut report, &known, scenario, &dev_runs, &engine_runs);
     }
 
     drop(dev_side);
@@ -186,7 +245,13 @@ async fn compare(stderr: Arc<Mutex<String>>) -> Result<Report, String> {
 }
 
 /// Sets the runs of one scenario side by side and files each difference as known or not.
-fn judge(report: &mut Report, scenario: &str, dev: &[Labelled], engine: &[Labelled]) {
+fn judge(
+    report: &mut Report,
+    known: &[&Known],
+    scenario: &str,
+    dev: &[Labelled],
+    engine: &[Labelled],
+) {
     let labels = |runs: &[Labelled]| runs.iter().map(|r| r.label).collect::<Vec<_>>();
     if labels(dev) != labels(engine) {
         report.failures.push(format!(
@@ -209,9 +274,11 @@ fn judge(report: &mut Report, scenario: &str, dev: &[Labelled], engine: &[Labell
         );
         for difference in differences(&d.record, &e.record, d.unordered) {
             let field = difference.split(':').next().unwrap_or_default();
-            let known = KNOWN.iter().find(|k| k.run == d.label && k.field == field);
-            match known {
-                Some(k) if (k.shape)(&d.record, &e.record) => {
+            let matching = known
+                .iter()
+                .find(|k| (k.run == d.label || k.run == "*") && k.field == field);
+            match matching {
+                Some(k) if (k.shape)(&in_order(d), &in_order(e)) => {
                     report
                         .known
                         .push(format!("{}: {difference}: {}", d.label, k.why));
@@ -227,6 +294,16 @@ fn judge(report: &mut Report, scenario: &str, dev: &[Labelled], engine: &[Labell
     }
 }
 
+/// The run's record, its steps sorted by id when they ran in parallel (their order is the
+/// order in which the SDK's calls happened to land).
+fn in_order(run: &Labelled) -> RunRecord {
+    let mut record = run.record.clone();
+    if run.unordered {
+        record.steps.sort_by(|a, b| a.id.cmp(&b.id));
+    }
+    record
+}
+
 fn sdk_app_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../js/sdk-app")
 }
@@ -238,7 +315,11 @@ struct JsApp {
 }
 
 impl JsApp {
-    async fn start(server: &str, stderr: Arc<Mutex<String>>) -> Result<Self, String> {
+    async fn start(
+        server: &str,
+        stderr: Arc<Mutex<String>>,
+        checkpointing: Checkpointing,
+    ) -> Result<Self, String> {
         let modules = sdk_app_dir().join("node_modules/inngest-v4");
         if !modules.is_dir() {
             return Err(format!(
@@ -247,15 +328,12 @@ impl JsApp {
             ));
         }
 
-        let mut child = Command::new("node")
-            .args([
-                "app.mjs",
-                "--sdk",
-                "v4",
-                "--checkpointing",
-                "off",
-                "--register",
-            ])
+        let mut command = Command::new("node");
+        command.args(["app.mjs", "--sdk", "v4", "--register"]);
+        if checkpointing == Checkpointing::Off {
+            command.args(["--checkpointing", "off"]);
+        }
+        let mut child = command
             .current_dir(sdk_app_dir())
             .env("PORT", "0")
             .env("INNGEST_BASE_URL", server)
