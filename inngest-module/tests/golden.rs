@@ -4,9 +4,15 @@
 //! status, decisive headers, ops (op, hashed id, name, display name, opts, data, error),
 //! bodies, and what the SDK sent to the API meanwhile (registration JSON, events).
 //!
+//! JS v4's checkpointed runs (`checkpoint_*`, where one request ran several steps and posted
+//! them to `/v1/checkpoint`) are replayed too: we do not checkpoint, so [`CheckpointedRun`]
+//! drives such a run one step per request and compares each of our ops with the step JS
+//! checkpointed.
+//!
 //! Where we answer differently on purpose, [`deviation`] says why; nothing else may differ.
-//! The only stand-in is the capture server playing the Inngest API, because no Inngest server
-//! can run here (the CLI is not obtainable); it answers as the dev server's source does.
+//! The only stand-in is the capture server playing the Inngest API, as it did when the fixtures
+//! were captured; it answers as the dev server's source does. The real dev server is the judge
+//! in `scripts/conformance`.
 
 mod support;
 
@@ -42,7 +48,7 @@ fn fixtures_dir() -> PathBuf {
 /// Answers where we differ from the JS SDK on purpose, and why. `what` names the aspect.
 fn deviation(version: &str, scenario: &str, index: usize, what: &str) -> Option<&'static str> {
     match (version, scenario, index, what) {
-        (_, "sleep", 0, "ops") => Some(
+        (_, "sleep" | "checkpoint_sleep", 0, "ops") => Some(
             "the JS SDK formats durations with the `ms` package, which turns \"1h30m\" into an \
              empty name; we send the parsed, normalised \"1h30m\"",
         ),
@@ -76,6 +82,11 @@ fn deviation(version: &str, scenario: &str, index: usize, what: &str) -> Option<
         (_, "register_cloud", 0, "headers" | "req-version") => Some(
             "the JS SDK strips its identifying headers from an unsigned out-of-band sync reply \
              although it succeeds; we send X-Inngest-SDK on every answer but a 401",
+        ),
+        ("v4", scenario, _, "run-complete") if scenario.starts_with("checkpoint_") => Some(
+            "once JS v4 has chosen checkpointing (the request carries `ctx.fn_id`), it ends the \
+             run with 206 and one RunComplete op holding the return value; we answer 200 with \
+             the value itself, as v4 does otherwise, and the executor ends the run on either",
         ),
         _ => None,
     }
@@ -118,12 +129,6 @@ async fn replays_every_js_sdk_exchange() {
         for file in files {
             let fixture: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
             let scenario = fixture["scenario"].as_str().unwrap().to_owned();
-            if scenario.starts_with("checkpoint_") {
-                // JS v4 checkpoints several steps per request through `/v1/checkpoint`, an
-                // optimisation an SDK may choose; we answer one step per request (as both JS
-                // versions do without `ctx.fn_id`), so these request sequences do not apply.
-                continue;
-            }
             if scenario.starts_with("events_api") {
                 // `inngest.send` from application code, not an executor exchange: the client
                 // side is tested by the service's own tests.
@@ -192,18 +197,95 @@ async fn replay_file(fixture: &Value, replay: &mut Replay) -> usize {
         count += 1;
         let request = &exchange["request"];
         let expected = &exchange["response"];
-        let (status, headers, body) = send(&client, &app, request, reference_t).await;
-        let ours_index = index;
-        compare_response(replay, ours_index, expected, status, &headers, &body);
-
-        let sent = capture.take();
-        let theirs: Vec<&Value> = exchanges
+        let (checkpoints, theirs): (Vec<&Value>, Vec<&Value>) = exchanges
             .iter()
             .filter(|e| e["direction"] == "sdk_to_server" && e["triggered_by"] == json!(index))
-            .collect();
+            .partition(|e| {
+                e["request"]["path"]
+                    .as_str()
+                    .is_some_and(|p| p.starts_with("/v1/checkpoint/"))
+            });
+        let raw = request["body_raw"].as_str().unwrap_or_default();
+
+        let (status, headers, body) = if checkpoints.is_empty() {
+            send(&client, &app, request, raw, reference_t).await
+        } else {
+            let run = CheckpointedRun {
+                client: &client,
+                app: &app,
+                request,
+                reference_t,
+            };
+            let (answer, requests) = run.replay(replay, index, &checkpoints).await;
+            count += requests;
+            answer
+        };
+        compare_response(replay, index, expected, status, &headers, &body);
+
+        let sent = capture.take();
         compare_api_calls(replay, index, &theirs, &sent);
     }
     count
+}
+
+/// One request of JS v4 in which it ran several steps, posting each to `/v1/checkpoint`, and
+/// ended the run. We run one step per request, so the run is driven here as the executor
+/// drives it: each step JS checkpointed must be the one op we answer next, its result is
+/// memoised the executor's way for the request after, and our last answer is compared with
+/// what JS answered to the one request.
+struct CheckpointedRun<'a> {
+    client: &'a reqwest::Client,
+    app: &'a str,
+    request: &'a Value,
+    reference_t: i64,
+}
+
+impl CheckpointedRun<'_> {
+    /// Returns our final answer and how many further requests it took.
+    async fn replay(
+        &self,
+        replay: &mut Replay,
+        index: usize,
+        checkpoints: &[&Value],
+    ) -> ((u16, BTreeMap<String, String>, Vec<u8>), usize) {
+        let raw = self.request["body_raw"].as_str().unwrap_or_default();
+        let mut body: Value = serde_json::from_str(raw).unwrap();
+        let steps = checkpoints
+            .iter()
+            .flat_map(|call| call["request"]["body"]["steps"].as_array().cloned())
+            .flatten();
+
+        let mut requests = 0;
+        for step in steps {
+            let (status, _, answer) = self.send(&body).await;
+            requests += 1;
+            let answer: Value = serde_json::from_slice(&answer).unwrap_or(Value::Null);
+            let ours = match answer.as_array().map(Vec::as_slice) {
+                Some([op]) if status == 206 => op.clone(),
+                _ => Value::Null,
+            };
+            let (t, o) = (op_view(&in_go_sdk_shape(&step)), op_view(&ours));
+            replay.check(index, "checkpoint", t == o, || {
+                format!("{status} {answer}\n   JS checkpointed {t}")
+            });
+
+            let id = step["id"].as_str().unwrap_or_default().to_owned();
+            body["steps"][&id] = json!({ "data": step["data"] });
+            let stack = &mut body["ctx"]["stack"];
+            stack["stack"]
+                .as_array_mut()
+                .unwrap()
+                .push(Value::String(id));
+            stack["current"] = json!(stack["stack"].as_array().unwrap().len());
+        }
+
+        (self.send(&body).await, requests)
+    }
+
+    async fn send(&self, body: &Value) -> (u16, BTreeMap<String, String>, Vec<u8>) {
+        let body = body.to_string();
+        send(self.client, self.app, self.request, &body, self.reference_t).await
+    }
 }
 
 /// The timestamp most signatures of a file use (the capture's "now").
@@ -263,10 +345,13 @@ fn resign(request: &Value, reference_t: i64) -> Option<String> {
     None
 }
 
+/// Sends a fixture request with this body (its own `body_raw`, or one built from it for a
+/// later request of the same run, which is then unsigned, as in dev mode).
 async fn send(
     client: &reqwest::Client,
     app: &str,
     request: &Value,
+    body: &str,
     reference_t: i64,
 ) -> (u16, BTreeMap<String, String>, Vec<u8>) {
     let method =
@@ -292,8 +377,7 @@ async fn send(
         };
         builder = builder.header(name.as_str(), value);
     }
-    let body = request["body_raw"].as_str().unwrap_or_default().to_owned();
-    let response = builder.body(body).send().await.unwrap();
+    let response = builder.body(body.to_owned()).send().await.unwrap();
 
     let status = response.status().as_u16();
     let headers = response
@@ -327,7 +411,18 @@ fn compare_response(
     headers: &BTreeMap<String, String>,
     body: &[u8],
 ) {
-    let their_status = expected["status"].as_u64().unwrap() as u16;
+    let theirs_raw = expected["body_raw"].as_str().unwrap_or_default();
+    let (their_status, theirs) = match run_complete(theirs_raw) {
+        Some(value)
+            if deviation(replay.version, &replay.scenario, index, "run-complete").is_some() =>
+        {
+            (200, value)
+        }
+        _ => (
+            expected["status"].as_u64().unwrap() as u16,
+            serde_json::from_str(theirs_raw).unwrap_or(Value::Null),
+        ),
+    };
     replay.check(index, "status", status == their_status, || {
         format!(
             "status {status}, JS {their_status}; body {}",
@@ -388,10 +483,17 @@ fn compare_response(
         });
     }
 
-    let theirs_raw = expected["body_raw"].as_str().unwrap_or_default();
-    let theirs: Value = serde_json::from_str(theirs_raw).unwrap_or(Value::Null);
     let ours: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
     compare_body(replay, index, status, &theirs, &ours);
+}
+
+/// The return value in a `[RunComplete]` answer, JS v4's way of ending a checkpointed run.
+fn run_complete(body_raw: &str) -> Option<Value> {
+    let ops: Value = serde_json::from_str(body_raw).ok()?;
+    match ops.as_array()?.as_slice() {
+        [op] if op["op"] == "RunComplete" => Some(op["data"].clone()),
+        _ => None,
+    }
 }
 
 fn now() -> i64 {
@@ -461,8 +563,6 @@ fn compare_body(replay: &mut Replay, index: usize, status: u16, theirs: &Value, 
     }
 }
 
-/// The parts of an op the executor reads: everything but `timing`, and errors without the
-/// class name (compared separately) and the `stack` of the `data` copy.
 /// A JS SDK op rewritten in the shape we send, which is the Go SDK's.
 ///
 /// A deliberate difference, kept out of `deviation()` so that every other field of these ops is
@@ -490,6 +590,8 @@ fn in_go_sdk_shape(op: &Value) -> Value {
     op
 }
 
+/// The parts of an op the executor reads: everything but `timing`, and errors without the
+/// class name (compared separately) and the `stack` of the `data` copy.
 fn op_view(op: &Value) -> Value {
     let mut view = Map::new();
     for key in [
