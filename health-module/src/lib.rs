@@ -1,7 +1,9 @@
 //! Health endpoints and indicators for Nestling Inngest apps.
 //!
 //! - [`HealthIndicator`]: something that says whether a part of the app is up, with details;
-//!   [`FnIndicator`] makes one from a closure, [`MemoryIndicator`] checks resident memory.
+//!   [`FnIndicator`] makes one from a closure, [`MemoryIndicator`] checks resident memory,
+//!   [`EngineStorageIndicator`] the embedded engine's database (added to readiness when the
+//!   app runs on the embedded engine).
 //! - [`HealthChecks`]: the liveness and readiness indicators, checked together (concurrently,
 //!   with a timeout each) and reported in the shape of `@nestjs/terminus`, 200 when up and 503
 //!   when down; optionally re-checked in the background on an interval.
@@ -11,7 +13,8 @@
 //!   adds memory and per-function status), `GET /health/live`, `GET /health/ready`, the
 //!   OpenAPI spec at `/docs/health/openapi.json` and a docs UI at `/docs/health`, configured
 //!   from the Inngest module's `health` options. [`HealthMiddleware`] feeds the last
-//!   execution of each function.
+//!   execution of each function; the module provides it as Inngest middleware, so the
+//!   Inngest module runs it for every function without further wiring.
 
 mod check;
 mod error;
@@ -31,11 +34,11 @@ pub use indicator::{
     FnIndicator, HealthIndicator, IndicatorFuture, IndicatorResult, IndicatorStatus,
 };
 pub use indicators::{
-    DEFAULT_MEMORY_LIMIT_BYTES, ExecutionLog, HealthMiddleware, InngestHealthIndicator,
-    LastExecution, MemoryIndicator,
+    DEFAULT_MEMORY_LIMIT_BYTES, EngineStorageIndicator, ExecutionLog, HealthMiddleware,
+    InngestHealthIndicator, LastExecution, MemoryIndicator,
 };
 pub use module::InngestHealthModule;
-pub use service::{HealthService, INNGEST_KEY, MEMORY_KEY};
+pub use service::{ENGINE_STORAGE_KEY, HealthService, INNGEST_KEY, MEMORY_KEY};
 pub use settings::HealthSettings;
 
 /// Formats a time as RFC 3339 in UTC with second precision.

@@ -6,14 +6,16 @@ use nestling::{
     BeforeApplicationShutdown, BoxError, DynamicModule, Module, ModuleDef, OnApplicationBootstrap,
     Provider, ShutdownSignal,
 };
-use nestling_inngest::InngestService;
+use nestling_inngest::{InngestService, MiddlewareProvider};
 
 use crate::indicators::HealthMiddleware;
 use crate::service::HealthService;
 use crate::settings::HealthSettings;
 
 /// The health module: provides (and exports) [`HealthService`] and [`HealthMiddleware`], and
-/// serves the endpoints.
+/// serves the endpoints. [`HealthMiddleware`] is provided as Inngest middleware
+/// ([`MiddlewareProvider::global`]), so the Inngest module runs it for every function and the
+/// detailed report shows each function's last execution.
 ///
 /// - `InngestHealthModule` (static) takes its settings from the Inngest module's `health`
 ///   options, read from the `Arc<dyn InngestService>` it injects; since the paths are known
@@ -22,7 +24,9 @@ use crate::settings::HealthSettings;
 /// - [`InngestHealthModule::for_root`] takes explicit settings and mounts each endpoint at
 ///   its own path, for apps that mount something else at `/`.
 ///
-/// Background checks start at bootstrap; at shutdown readiness turns `shutting_down`.
+/// Background checks start at bootstrap, when the embedded engine's storage indicator is also
+/// added to readiness if the app runs on the embedded engine; at shutdown readiness turns
+/// `shutting_down`.
 ///
 /// # Examples
 ///
@@ -95,9 +99,12 @@ fn definition(settings: Option<HealthSettings>) -> ModuleDef {
     .on_application_bootstrap()
     .before_application_shutdown();
 
-    let middleware = Provider::factory(|health: Arc<HealthService>| async move {
-        Ok::<_, BoxError>(HealthMiddleware::new(Arc::clone(health.execution_log())))
-    });
+    // Provided as Inngest middleware: the Inngest module finds it when the modules
+    // initialise and runs it for every function.
+    let middleware =
+        MiddlewareProvider::global(Provider::factory(|health: Arc<HealthService>| async move {
+            Ok::<_, BoxError>(HealthMiddleware::new(Arc::clone(health.execution_log())))
+        }));
 
     ModuleDef::new("InngestHealthModule")
         .provider(provider)

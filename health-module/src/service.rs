@@ -8,7 +8,9 @@ use serde_json::{Map, Value, json};
 use crate::HealthIndicator;
 use crate::check::{HealthChecks, Probe};
 use crate::error::Error;
-use crate::indicators::{ExecutionLog, InngestHealthIndicator, MemoryIndicator};
+use crate::indicators::{
+    EngineStorageIndicator, ExecutionLog, InngestHealthIndicator, MemoryIndicator,
+};
 use crate::settings::HealthSettings;
 
 /// The key the Inngest indicator reports under.
@@ -16,6 +18,9 @@ pub const INNGEST_KEY: &str = "inngest";
 
 /// The key the memory indicator reports under.
 pub const MEMORY_KEY: &str = "memory";
+
+/// The key the embedded engine's storage indicator reports under.
+pub const ENGINE_STORAGE_KEY: &str = "engineStorage";
 
 /// Health of an app: liveness and readiness probes users extend with their own indicators,
 /// and, when built over an [`InngestService`], the Inngest health report.
@@ -45,6 +50,7 @@ pub struct HealthService {
     inngest: Option<InngestHealthIndicator>,
     memory: MemoryIndicator,
     executions: Arc<ExecutionLog>,
+    storage: std::sync::OnceLock<EngineStorageIndicator>,
 }
 
 impl HealthService {
@@ -82,8 +88,9 @@ impl HealthService {
         let checks = HealthChecks::new();
         checks.add(Probe::Liveness, Arc::new(memory.clone()));
 
-        let inngest = service.map(|service| {
-            InngestHealthIndicator::new(service).with_execution_log(Arc::clone(&executions))
+        let inngest = service.as_ref().map(|service| {
+            InngestHealthIndicator::new(Arc::clone(service))
+                .with_execution_log(Arc::clone(&executions))
         });
         if let Some(inngest) = &inngest {
             checks.add(Probe::Liveness, inngest.liveness(INNGEST_KEY));
@@ -96,6 +103,7 @@ impl HealthService {
             inngest,
             memory,
             executions,
+            storage: std::sync::OnceLock::new(),
         })
     }
 
@@ -119,9 +127,33 @@ impl HealthService {
         &self.executions
     }
 
-    /// Starts the background checks on the configured interval.
+    /// Adds the embedded engine's storage indicator to readiness when the app runs on the
+    /// embedded engine, and starts the background checks on the configured interval.
+    ///
+    /// The module calls it at bootstrap, once the Inngest module has initialised and knows
+    /// whether its engine runs.
     pub fn start(&self) {
+        self.attach_engine_storage();
         self.checks.start_background(self.settings.check_interval);
+    }
+
+    /// The embedded engine's storage indicator, once [`start`](Self::start) found the
+    /// engine.
+    pub fn engine_storage(&self) -> Option<&EngineStorageIndicator> {
+        self.storage.get()
+    }
+
+    fn attach_engine_storage(&self) {
+        let Some(service) = self.inngest.as_ref().map(InngestHealthIndicator::service) else {
+            return;
+        };
+        if self.storage.get().is_some() || service.engine_storage().is_none() {
+            return;
+        }
+        let indicator = EngineStorageIndicator::new(ENGINE_STORAGE_KEY, Arc::clone(service));
+        if self.storage.set(indicator.clone()).is_ok() {
+            self.checks.add(Probe::Readiness, Arc::new(indicator));
+        }
     }
 
     /// Stops the background checks and turns readiness to `shutting_down`.
@@ -152,6 +184,10 @@ impl HealthService {
                 extra.insert(MEMORY_KEY.to_owned(), Value::Object(figures));
             }
             extra.insert("functions".to_owned(), Value::Array(inngest.details()));
+            if let Some(storage) = self.storage.get() {
+                let result = storage.check().await;
+                extra.insert(ENGINE_STORAGE_KEY.to_owned(), result.to_json());
+            }
             body["details"] = Value::Object(extra);
         }
 

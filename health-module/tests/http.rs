@@ -256,9 +256,10 @@ async fn without_inngest_the_probes_still_work() {
 }
 
 mod module {
-    use nestling::{Module, ModuleDef, NestlingApplication, Provider};
+    use nestling::{Module, ModuleDef, NestlingApplication};
     use nestling_health::InngestHealthModule;
     use nestling_inngest::InngestService;
+    use nestling_testing::InngestStandInModule;
 
     use super::*;
 
@@ -268,23 +269,13 @@ mod module {
 
     impl Module for AppModule {
         fn define(&self) -> ModuleDef {
-            // The Inngest module is stood in for by its service, provided globally the way
-            // that module exports it.
-            let inngest = ModuleDef::new("InngestStandIn")
-                .provider(Provider::instance::<dyn InngestService>(Arc::clone(
+            ModuleDef::new("AppModule")
+                .import(InngestStandInModule::with_service(Arc::clone(
                     &self.inngest,
                 )))
-                .export::<dyn InngestService>()
-                .global();
-            ModuleDef::new("AppModule")
-                .import(nestling::DynamicModule::new::<InngestStandInMarker>(
-                    inngest,
-                ))
                 .import(InngestHealthModule)
         }
     }
-
-    struct InngestStandInMarker;
 
     #[tokio::test]
     async fn the_module_reads_the_inngest_health_options_and_serves_them() {

@@ -1,30 +1,38 @@
 //! Tracing end to end: spans of two runs chained by an event, exported over OTLP/HTTP.
 //!
+//! Two functions of a real app (`InngestModule`, discovered from `#[functions]`) are driven by
+//! the real engine over the real serve endpoint: `order` sends `payment.requested` from a
+//! step, `charge` is triggered by it. The module's tracing middleware makes the spans; the
+//! test only installs the subscriber that exports them, as an app does at start-up.
+//!
 //! No OpenTelemetry collector binary can be installed on this workplace, so the receiver is a
 //! small OTLP/HTTP endpoint written here: it accepts `POST /v1/traces` and keeps the
 //! protobuf bodies. The assertions read those bodies as bytes: a trace id travels as its 16
-//! raw bytes and strings as UTF-8, which is enough to tell which trace the spans belong to and
-//! whether event data leaked into them, without decoding protobuf.
-//!
-//! The runs are driven through the telemetry API the execution driver calls (run and step
-//! spans, injection when an event is sent, extraction when a run starts), the same calls in
-//! the same order as a served run makes them.
-
+//! raw bytes right after its field tag, a span name right after its own, and strings as
+//! UTF-8, which is enough to count the spans, tell which trace they belong to and see whether
+//! event data leaked into them, without decoding protobuf.
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use nestling::{Injectable, Module, ModuleDef, NestlingApplication, Provider};
+use nestling_engine::{Engine, EngineConfig, EngineHandle, RunStatus, RunSummary};
 use nestling_inngest::{
-    EventTransform, InngestModuleOptions, RunSpanFields, TraceContextInjector, TracingConfig,
-    TracingOptions, otlp_tracer_provider, record_step_result, run_span, step_span, telemetry_layer,
+    Ctx, Event, EventTransform, FunctionError, InngestModule, InngestModuleOptions, RUN_SPAN_NAME,
+    STEP_SPAN_NAME, TraceContextInjector, TracingConfig, TracingOptions, functions,
+    otlp_tracer_provider, run_context, telemetry_layer,
 };
-use nestling_inngest_protocol::Event;
+use nestling_inngest_protocol::Event as WireEvent;
 use opentelemetry::trace::{TraceContextExt, TraceId};
+use opentelemetry_sdk::trace::SdkTracerProvider;
 use poem::listener::{Acceptor, Listener, TcpListener};
 use poem::web::Data;
 use poem::{EndpointExt, Route, handler, post};
 use serde_json::{Value, json};
+use tracing::Level;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
+use tracing_subscriber::Layer as _;
+use tracing_subscriber::filter::Targets;
 use tracing_subscriber::layer::SubscriberExt;
 
 type Bodies = Arc<Mutex<Vec<Vec<u8>>>>;
@@ -65,94 +73,141 @@ fn tracing_config(endpoint: &str, include_event_data: bool) -> TracingConfig {
         .tracing
 }
 
-/// Runs `order` (triggered without trace context), which sends `payment.requested` from a
-/// step, then `charge`, triggered by that event. Returns both runs' trace ids.
-fn chained_runs(config: &TracingConfig) -> (TraceId, TraceId) {
-    let order_events = [json!({
-        "name": "order.created",
-        "id": "evt-1",
-        "data": { "card": "4242-secret", "customer": "ada@example.com" }
-    })];
-    let order = run_span(
-        RunSpanFields {
-            app_id: "shop",
-            function_id: "shop-order",
-            run_id: "01RUNORDER",
-            attempt: 0,
-            events: &order_events,
-        },
-        config,
-    );
-    let order_trace = order.context().span().span_context().trace_id();
+/// The two chained functions.
+#[derive(Debug, Default, Injectable)]
+struct Shop;
 
-    let sent = {
-        let _run = order.enter();
-        let step = step_span(
-            &order,
-            "01RUNORDER",
-            "request-payment",
-            "hash-1",
-            "sendEvent",
-            config,
-        );
-        let _step = step.enter();
-        let mut event = Event::new("payment.requested", json!({ "amount": "77-secret" }));
-        TraceContextInjector::from_config(config)
-            .unwrap()
-            .transform(&mut event);
-        record_step_result(&step, Ok(&json!({ "ids": ["evt-2"] })), config);
-        event
-    };
-    drop(order);
-
-    let charge_events = [json!({ "name": sent.name, "id": "evt-2", "data": sent.data })];
-    let charge = run_span(
-        RunSpanFields {
-            app_id: "shop",
-            function_id: "shop-charge",
-            run_id: "01RUNCHARGE",
-            attempt: 0,
-            events: &charge_events,
-        },
-        config,
-    );
-    let charge_trace = charge.context().span().span_context().trace_id();
-    {
-        let _run = charge.enter();
-        let step = step_span(&charge, "01RUNCHARGE", "capture", "hash-2", "run", config);
-        let _step = step.enter();
-        record_step_result(&step, Ok(&json!({ "captured": "99-secret" })), config);
+#[functions]
+impl Shop {
+    #[function(id = "order", event = "order.created")]
+    async fn order(&self, ctx: Ctx) -> Result<Vec<String>, FunctionError> {
+        let ids = ctx
+            .step
+            .send_event(
+                "request-payment",
+                Event::new("payment.requested", json!({ "amount": "77-secret" })),
+            )
+            .await?;
+        Ok(ids)
     }
-    drop(charge);
 
-    (order_trace, charge_trace)
+    #[function(id = "charge", event = "payment.requested")]
+    async fn charge(&self, ctx: Ctx) -> Result<Value, FunctionError> {
+        let captured: Value = ctx
+            .step
+            .run("capture", || async {
+                Ok::<_, FunctionError>(json!({ "captured": "99-secret" }))
+            })
+            .await?;
+        Ok(captured)
+    }
 }
 
-async fn export_chain(include_event_data: bool) -> (TraceId, TraceId, Vec<u8>) {
+struct AppModule {
+    options: InngestModuleOptions,
+}
+
+impl Module for AppModule {
+    fn define(&self) -> ModuleDef {
+        ModuleDef::new("AppModule")
+            .import(InngestModule::for_root(self.options.clone()))
+            .provider(Provider::class::<Shop>())
+    }
+}
+
+/// Installs, once for the test binary, a global subscriber exporting the SDK's run and step
+/// spans to an OTLP receiver, and returns the provider (to flush) and the received bodies.
+async fn global_exporter() -> (SdkTracerProvider, Bodies) {
     let (endpoint, bodies) = receiver().await;
-    let config = tracing_config(&endpoint, include_event_data);
+    let config = tracing_config(&endpoint, false);
     let provider = otlp_tracer_provider(&config)
         .unwrap()
         .expect("an endpoint is configured");
-    let subscriber = tracing_subscriber::registry().with(telemetry_layer(&provider, &config));
+    let spans = Targets::new()
+        .with_target("nestling_inngest::run", Level::TRACE)
+        .with_target("nestling_inngest::step", Level::TRACE);
+    let subscriber =
+        tracing_subscriber::registry().with(telemetry_layer(&provider, &config).with_filter(spans));
+    tracing::subscriber::set_global_default(subscriber).expect("only this test installs one");
+    (provider, bodies)
+}
 
-    let (order, charge) = tracing::subscriber::with_default(subscriber, || chained_runs(&config));
+/// Runs `order` on a fresh engine and app, then the `charge` run its event started. Returns
+/// the order run's id.
+async fn chained_runs(app_id: &str, include_event_data: bool) -> String {
+    let db = std::env::temp_dir().join(format!("nestling-{app_id}-{}.sqlite", std::process::id()));
+    let engine = Engine::start(
+        EngineConfig::default()
+            .with_bind("127.0.0.1:0".parse().unwrap())
+            .with_database(&db)
+            .with_poll_interval(None),
+    )
+    .await
+    .unwrap();
 
-    // Flushing waits for the export thread's reply; keep it off the runtime's workers.
-    let flushed = tokio::task::spawn_blocking(move || provider.force_flush())
+    let tracing = TracingOptions::default()
+        .enabled(true)
+        .include_event_data(include_event_data);
+    let options = InngestModuleOptions::new(app_id)
+        .dev(true)
+        .base_url(engine.url())
+        .tracing(tracing);
+    let app = NestlingApplication::create(AppModule { options })
         .await
         .unwrap();
-    flushed.unwrap();
+    let server = app.start("127.0.0.1:0").await.unwrap();
+
+    let event = json!({
+        "name": "order.created",
+        "data": { "card": "4242-secret", "customer": "ada@example.com" }
+    });
+    let sent = engine.send_events(event).await.unwrap();
+    let order = wait_for_run_of(&engine, &sent[0]).await;
+    let ids: Vec<String> = serde_json::from_value(order.output.clone().unwrap()).unwrap();
+    let charge = wait_for_run_of(&engine, &ids[0]).await;
+    assert_eq!(charge.output.unwrap()["captured"], "99-secret");
+
+    server.close().await.unwrap();
+    engine.shutdown().await;
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+    }
+    order.id
+}
+
+/// The run an event started, once it completed.
+async fn wait_for_run_of(engine: &EngineHandle, event_id: &str) -> RunSummary {
+    for _ in 0..250 {
+        if let Some(run) = engine.runs_for_event(event_id).unwrap().into_iter().next() {
+            let run = engine
+                .wait_for_run(&run.id, Duration::from_secs(10))
+                .await
+                .unwrap();
+            assert_eq!(run.status, RunStatus::Completed, "{run:?}");
+            return run;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("event {event_id} started no run");
+}
+
+/// Flushes the exporter and returns what the receiver got since `skip` bytes.
+async fn exported(provider: &SdkTracerProvider, bodies: &Bodies, skip: usize) -> Vec<u8> {
+    let provider = provider.clone();
+    // Flushing waits for the export thread's reply; keep it off the runtime's workers.
+    tokio::task::spawn_blocking(move || provider.force_flush())
+        .await
+        .unwrap()
+        .unwrap();
     let mut received = Vec::new();
     for _ in 0..50 {
         received = bodies.lock().unwrap().concat();
-        if !received.is_empty() {
+        if received.len() > skip {
             break;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-
-    (order, charge, received)
+    received.split_off(skip.min(received.len()))
 }
 
 fn occurrences(haystack: &[u8], needle: &[u8]) -> usize {
@@ -162,27 +217,49 @@ fn occurrences(haystack: &[u8], needle: &[u8]) -> usize {
         .count()
 }
 
+/// A span's name as it sits in OTLP protobuf: field 5, its length, the bytes.
+fn span_name(name: &str) -> Vec<u8> {
+    let mut bytes = vec![0x2a, u8::try_from(name.len()).unwrap()];
+    bytes.extend_from_slice(name.as_bytes());
+    bytes
+}
+
+/// A trace id as it sits in a span: field 1, length 16, the bytes.
+fn trace_field(trace: TraceId) -> Vec<u8> {
+    let mut bytes = vec![0x0a, 0x10];
+    bytes.extend_from_slice(&trace.to_bytes());
+    bytes
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chained_runs_share_one_trace_and_keep_event_data_out() {
-    let (order, charge, body) = export_chain(false).await;
+    let (provider, bodies) = global_exporter().await;
 
-    assert_ne!(order, TraceId::INVALID);
-    assert_eq!(order, charge, "the triggered run joins the sender's trace");
+    // Event and step data stay out by default.
+    let order_run = chained_runs("trace-private", false).await;
+    let body = exported(&provider, &bodies, 0).await;
+    let skip = bodies.lock().unwrap().concat().len();
 
-    let trace_bytes = order.to_bytes();
+    // The order run's event carries no trace context, so its trace id is derived from its run
+    // id; the charge run joins it through `data.traceContext` of the event sent by the step.
+    let trace = run_context(&order_run).span().span_context().trace_id();
+    let runs = occurrences(&body, &span_name(RUN_SPAN_NAME));
+    let steps = occurrences(&body, &span_name(STEP_SPAN_NAME));
+    assert!(runs >= 4, "two calls per run at least, {runs} run spans");
+    assert_eq!(steps, 2, "one span per step that ran");
     assert_eq!(
-        occurrences(&body, &trace_bytes),
-        4,
-        "all four spans are in the one trace"
+        occurrences(&body, &trace_field(trace)),
+        runs + steps,
+        "every span of both runs is in the order run's trace"
     );
     for expected in [
-        "inngest.function.run",
-        "inngest.step",
-        "shop-order",
-        "shop-charge",
+        "trace-private-order",
+        "trace-private-charge",
         "request-payment",
         "sendEvent",
+        "capture",
         "order.created",
+        "payment.requested",
     ] {
         assert!(
             occurrences(&body, expected.as_bytes()) > 0,
@@ -196,18 +273,16 @@ async fn chained_runs_share_one_trace_and_keep_event_data_out() {
             "{secret} leaked into a span"
         );
     }
-}
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn event_data_is_exported_only_when_asked_for() {
-    let (_, _, body) = export_chain(true).await;
-
+    // With include_event_data the runs record their events' data, but not step output.
+    chained_runs("trace-public", true).await;
+    let body = exported(&provider, &bodies, skip).await;
+    assert!(occurrences(&body, b"trace-public-order") > 0);
     assert!(occurrences(&body, b"4242-secret") > 0);
     assert!(
         occurrences(&body, b"77-secret") > 0,
         "the triggered run records its event's data"
     );
-    // Step data stays out: include_step_data is still off.
     assert_eq!(occurrences(&body, b"99-secret"), 0);
 }
 
@@ -217,7 +292,7 @@ fn injection_writes_into_data_and_leaves_arrays_alone() {
     let injector = TraceContextInjector::from_config(&config).unwrap();
 
     // Without an OpenTelemetry layer there is no span context, so nothing is written.
-    let mut event = Event::new("a", json!({ "x": 1 }));
+    let mut event = WireEvent::new("a", json!({ "x": 1 }));
     injector.transform(&mut event);
     assert_eq!(event.data, json!({ "x": 1 }));
 
@@ -231,7 +306,7 @@ fn injection_writes_into_data_and_leaves_arrays_alone() {
         let span = tracing::info_span!("send");
         let _entered = span.enter();
 
-        let mut object = Event::new("a", json!({ "x": 1 }));
+        let mut object = WireEvent::new("a", json!({ "x": 1 }));
         injector.transform(&mut object);
         let traceparent = object.data["traceContext"]["traceparent"]
             .as_str()
@@ -244,7 +319,7 @@ fn injection_writes_into_data_and_leaves_arrays_alone() {
         );
         assert_eq!(object.data["x"], 1);
 
-        let mut array = Event::new("b", json!([1, 2]));
+        let mut array = WireEvent::new("b", json!([1, 2]));
         injector.transform(&mut array);
         assert_eq!(array.data, Value::from(vec![1, 2]));
     });

@@ -3,7 +3,9 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use nestling_inngest::{FunctionError, FunctionInput, InngestMiddleware, Retry, RunInfo, StepInfo};
+use nestling_inngest::{
+    CancelledRun, FunctionError, FunctionInput, InngestMiddleware, RunInfo, StepInfo,
+};
 use serde_json::Value;
 
 use crate::function::{ExecutionCall, RunOutcome};
@@ -14,13 +16,17 @@ const TRACKED_RUNS: usize = 10_000;
 
 /// Records every call, step and end of a function run into a [`MonitoringService`].
 ///
-/// Register it with the Inngest module as a global middleware. The hooks do not say how many
-/// memoised steps a call carries, so the count of steps this process saw complete stands in
-/// for it (exact when one process serves the run).
+/// The monitoring module provides it as Inngest middleware, so the Inngest module runs it
+/// for every function. The hooks do not say how many memoised steps a call carries, so the
+/// count of steps this process saw complete stands in for it (exact when one process serves
+/// the run).
 ///
-/// A failed call is counted as a failed run only when its error is final by itself (a
-/// non-retriable error): the hooks do not give the attempt limit, so a retriable error on
-/// the last attempt leaves the run counted in flight.
+/// A failed call is counted as a failed run when its error ends the run
+/// ([`RunInfo::is_final`]: not retriable, or on the run's last attempt); an earlier failure
+/// leaves the run in flight, and the next attempt counts as a retry. A cancelled run is
+/// counted when the SDK hears of it ([`InngestMiddleware::on_run_cancelled`]): on the
+/// embedded engine; with an outside Inngest server the SDK is never told, and such a run
+/// stays counted in flight.
 #[derive(Debug, Clone)]
 pub struct MonitoringMiddleware {
     service: Arc<MonitoringService>,
@@ -59,13 +65,23 @@ impl MonitoringMiddleware {
         }
     }
 
-    /// The handler returned (what `transform_output` records).
-    pub fn output(&self, function_id: &str, run_id: &str, output: Result<(), &FunctionError>) {
+    /// The handler returned (what `transform_output` records): `Ok` completed the run,
+    /// `Err(true)` failed it for good, `Err(false)` failed an attempt that will be retried.
+    pub fn output(&self, function_id: &str, run_id: &str, output: Result<(), bool>) {
         let outcome = match output {
             Ok(()) => RunOutcome::Completed,
-            Err(error) if matches!(error.retry(), Retry::Never) => RunOutcome::Failed,
-            Err(_) => return,
+            Err(true) => RunOutcome::Failed,
+            Err(false) => return,
         };
+        self.finish(function_id, run_id, outcome);
+    }
+
+    /// The run was cancelled (what `on_run_cancelled` records).
+    pub fn cancelled(&self, function_id: &str, run_id: &str) {
+        self.finish(function_id, run_id, RunOutcome::Cancelled);
+    }
+
+    fn finish(&self, function_id: &str, run_id: &str, outcome: RunOutcome) {
         self.steps().remove(run_id);
         self.service.record_finish(function_id, run_id, outcome);
     }
@@ -96,7 +112,15 @@ impl InngestMiddleware for MonitoringMiddleware {
     }
 
     fn transform_output(&self, run: &RunInfo, output: &mut Result<Value, FunctionError>) {
-        self.output(&run.function_id, &run.run_id, output.as_ref().map(|_| ()));
+        let output = match output {
+            Ok(_) => Ok(()),
+            Err(error) => Err(run.is_final(error)),
+        };
+        self.output(&run.function_id, &run.run_id, output);
+    }
+
+    fn on_run_cancelled(&self, run: &CancelledRun) {
+        self.cancelled(&run.function_id, &run.run_id);
     }
 }
 
@@ -126,14 +150,16 @@ mod tests {
         assert_eq!((s.steps_executed, s.retries), (3, 1));
 
         hooks.call("app-f", "r2", 0);
-        hooks.output("app-f", "r2", Err(&FunctionError::new("try again")));
+        hooks.output("app-f", "r2", Err(false));
         assert_eq!(service.functions().summaries()[0].in_flight, 1);
-        hooks.output(
-            "app-f",
-            "r2",
-            Err(&FunctionError::non_retriable("bad input")),
-        );
+        hooks.call("app-f", "r2", 1);
+        hooks.output("app-f", "r2", Err(true));
         let s = &service.functions().summaries()[0];
-        assert_eq!((s.failed, s.in_flight), (1, 0));
+        assert_eq!((s.failed, s.in_flight, s.retries), (1, 0, 2));
+
+        hooks.call("app-f", "r3", 0);
+        hooks.cancelled("app-f", "r3");
+        let s = &service.functions().summaries()[0];
+        assert_eq!((s.cancelled, s.in_flight), (1, 0));
     }
 }

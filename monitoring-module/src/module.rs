@@ -7,7 +7,7 @@ use nestling::{
     BoxError, DynamicModule, Module, ModuleDef, OnApplicationBootstrap, OnApplicationShutdown,
     Provider, ShutdownSignal,
 };
-use nestling_inngest::InngestService;
+use nestling_inngest::{InngestService, MiddlewareProvider};
 
 use crate::config::MonitoringSettings;
 use crate::middleware::MonitoringMiddleware;
@@ -15,7 +15,9 @@ use crate::registry::MetricsRegistry;
 use crate::service::MonitoringService;
 
 /// The monitoring module: provides (and exports) [`MonitoringService`] and
-/// [`MonitoringMiddleware`], and serves the metrics endpoints.
+/// [`MonitoringMiddleware`], and serves the metrics endpoints. [`MonitoringMiddleware`] is
+/// provided as Inngest middleware ([`MiddlewareProvider::global`]), so the Inngest module
+/// runs it for every function.
 ///
 /// `InngestMonitoringModule` (static) takes its settings from the Inngest module's
 /// `monitoring` options, read from the `Arc<dyn InngestService>` it injects (defaults without
@@ -91,9 +93,13 @@ fn definition(explicit: Option<MonitoringSettings>, paths: &MonitoringSettings) 
     .on_application_bootstrap()
     .on_application_shutdown();
 
-    let middleware = Provider::factory(|service: Arc<MonitoringService>| async move {
-        Ok::<_, BoxError>(MonitoringMiddleware::new(service))
-    });
+    // Provided as Inngest middleware: the Inngest module finds it when the modules
+    // initialise and runs it for every function.
+    let middleware = MiddlewareProvider::global(Provider::factory(
+        |service: Arc<MonitoringService>| async move {
+            Ok::<_, BoxError>(MonitoringMiddleware::new(service))
+        },
+    ));
 
     let mut def = ModuleDef::new("InngestMonitoringModule")
         .provider(service)

@@ -272,16 +272,15 @@ fn run_promtool(promtool: &std::path::Path, text: &str) -> std::process::Output 
 mod module {
     use std::collections::BTreeMap;
 
-    use nestling::{DynamicModule, Module, ModuleDef, NestlingApplication, Provider};
+    use nestling::{Module, ModuleDef, NestlingApplication};
     use nestling_inngest::{
         DefaultInngestService, InngestModuleOptions, InngestService, MonitoringOptions,
     };
     use nestling_inngest_protocol::FunctionConfig;
     use nestling_monitoring::{InngestMonitoringModule, MonitoringMiddleware};
+    use nestling_testing::InngestStandInModule;
 
     use super::*;
-
-    struct InngestStandIn;
 
     struct AppModule {
         inngest: Arc<dyn InngestService>,
@@ -289,16 +288,10 @@ mod module {
 
     impl Module for AppModule {
         fn define(&self) -> ModuleDef {
-            // The Inngest module is stood in for by its service, exported globally as that
-            // module does.
-            let inngest = ModuleDef::new("InngestStandIn")
-                .provider(Provider::instance::<dyn InngestService>(Arc::clone(
+            ModuleDef::new("AppModule")
+                .import(InngestStandInModule::with_service(Arc::clone(
                     &self.inngest,
                 )))
-                .export::<dyn InngestService>()
-                .global();
-            ModuleDef::new("AppModule")
-                .import(DynamicModule::new::<InngestStandIn>(inngest))
                 .import(InngestMonitoringModule)
         }
     }

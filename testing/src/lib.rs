@@ -76,6 +76,7 @@ mod error;
 mod mock_service;
 mod module;
 mod runner;
+mod stand_in;
 
 pub use engine::TestEngine;
 pub use error::TestingError;
@@ -85,3 +86,4 @@ pub use runner::{
     FunctionRunner, RetryRecord, RunOutcome, RunStatus, SleepRecord, StepHandler, StepRecord,
     TestRun,
 };
+pub use stand_in::InngestStandInModule;

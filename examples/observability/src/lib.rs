@@ -1,30 +1,36 @@
 //! Health, monitoring and tracing switched on for an Inngest app.
 //!
-//! The app module imports the Inngest integration, [`InngestHealthModule`] and
+//! The app module imports [`InngestModule`], [`InngestHealthModule`] and
 //! [`InngestMonitoringModule`]; both read their settings from the Inngest module's `health`
-//! and `monitoring` options, and [`nestling_inngest::init_telemetry`] exports spans when the
+//! and `monitoring` options, and provide their execution hooks as Inngest middleware, which
+//! the Inngest module picks up on its own. Tracing is on in the options, so every call of a
+//! run and every step is a span, and the event `process-order` sends carries its trace
+//! context to `send-receipt`; [`nestling_inngest::init_telemetry`] exports the spans when the
 //! `tracing` options (or `OTEL_EXPORTER_OTLP_ENDPOINT`) name a collector.
 //!
-//! The Inngest module itself is provided here by its service, exported globally as the module
-//! exports it, because the module type is not in `nestling-inngest` yet; once it is, the
-//! stand-in below becomes `InngestModule::for_root(options())`.
+//! With no Inngest server configured the app runs on the embedded engine; set
+//! `INNGEST_DEV=1` (and `INNGEST_BASE_URL`) to use the Inngest dev server.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::Duration;
 
-use nestling::{DynamicModule, Module, ModuleDef, NestlingApplication, Provider};
+use nestling::{Injectable, Module, ModuleDef, NestlingApplication, Provider};
 use nestling_health::InngestHealthModule;
 use nestling_inngest::{
-    DefaultInngestService, HealthOptions, InngestModuleOptions, InngestService, MonitoringOptions,
-    ResolvedOptions, TracingOptions,
+    Ctx, Event, FunctionError, HealthOptions, InngestModule, InngestModuleOptions,
+    MonitoringOptions, ResolvedOptions, TracingOptions, functions,
 };
-use nestling_inngest_protocol::FunctionConfig;
 use nestling_monitoring::InngestMonitoringModule;
+use serde_json::{Value, json};
+
+/// The app's id, which prefixes its functions' ids.
+pub const APP_ID: &str = "observability-demo";
 
 /// The app's Inngest options, with the three observability sections switched on.
 pub fn options() -> InngestModuleOptions {
-    InngestModuleOptions::new("observability-demo")
+    // Global, so that the health and monitoring modules see the Inngest service.
+    InngestModuleOptions::new(APP_ID)
+        .is_global(true)
         .health(
             HealthOptions::default()
                 .enabled(true)
@@ -40,85 +46,85 @@ pub fn options() -> InngestModuleOptions {
                 .metrics_interval(Duration::from_secs(15))
                 .enable_tracing(true),
         )
-        .tracing(
-            TracingOptions::default()
-                .enabled(true)
-                .service_name("observability-demo"),
-        )
+        .tracing(TracingOptions::default().enabled(true).service_name(APP_ID))
 }
 
-/// Resolves [`options`] against the process environment (`INNGEST_*`, `OTEL_*`), falling
-/// back to the local dev server.
+/// Resolves [`options`] against an environment (`INNGEST_*`, `OTEL_*`), as the module will,
+/// to read the `tracing` section before the app starts.
 ///
 /// # Errors
 /// The options' validation errors.
 pub fn resolve(env: &BTreeMap<String, String>) -> Result<ResolvedOptions, nestling_inngest::Error> {
-    let mut env = env.clone();
-    env.entry("INNGEST_DEV".to_owned())
-        .or_insert_with(|| "1".to_owned());
     let env: BTreeMap<&str, &str> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     options().resolve(&env)
 }
 
-struct InngestStandIn;
+/// The demo's two functions: an order is processed in a step, then a receipt is sent by a
+/// second function, triggered by the event the first one sends.
+#[derive(Debug, Default, Injectable)]
+pub struct OrderService;
 
-/// The root module.
-#[derive(Clone)]
-pub struct AppModule {
-    inngest: Arc<dyn InngestService>,
+#[functions]
+impl OrderService {
+    /// Charges the order, then announces it.
+    #[function(id = "process-order", event = "shop/order.created")]
+    async fn process_order(&self, ctx: Ctx) -> Result<Value, FunctionError> {
+        let order = ctx.event.data["orderId"].clone();
+        let charged: Value = ctx
+            .step
+            .run("charge", || async move {
+                Ok::<_, FunctionError>(json!({ "orderId": order, "charged": true }))
+            })
+            .await?;
+        ctx.step
+            .send_event(
+                "announce",
+                Event::new("shop/order.processed", charged.clone()),
+            )
+            .await?;
+        Ok(charged)
+    }
+
+    /// Sends the receipt of a processed order.
+    #[function(id = "send-receipt", event = "shop/order.processed")]
+    async fn send_receipt(&self, ctx: Ctx) -> Result<Value, FunctionError> {
+        let order = ctx.event.data["orderId"].clone();
+        let receipt: Value = ctx
+            .step
+            .run("email", || async move {
+                Ok::<_, FunctionError>(json!({ "sent": true, "orderId": order }))
+            })
+            .await?;
+        Ok(receipt)
+    }
 }
 
-impl std::fmt::Debug for AppModule {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AppModule")
-            .field("app_id", &self.inngest.options().app_id)
-            .finish()
+/// The root module.
+#[derive(Debug, Clone)]
+pub struct AppModule {
+    options: InngestModuleOptions,
+}
+
+impl Default for AppModule {
+    fn default() -> Self {
+        Self::new(options())
     }
 }
 
 impl AppModule {
-    /// The module over resolved options, with the demo's two functions.
-    ///
-    /// # Errors
-    /// When the Inngest client cannot be built from the options.
-    pub fn new(options: ResolvedOptions) -> Result<Self, nestling_inngest::Error> {
-        let functions = |app: &str, _: &str| {
-            ["process-order", "send-receipt"]
-                .iter()
-                .map(|id| FunctionConfig {
-                    id: format!("{app}-{id}"),
-                    name: (*id).to_owned(),
-                    ..FunctionConfig::default()
-                })
-                .collect()
-        };
-        let service = DefaultInngestService::new(options, Arc::new(functions))?;
-        // Events the service sends carry the sender's trace context in `data.traceContext`.
-        nestling_inngest::attach_trace_context_injection(&service);
-        Ok(Self {
-            inngest: Arc::new(service),
-        })
-    }
-
-    /// The app's Inngest service.
-    pub fn inngest(&self) -> &Arc<dyn InngestService> {
-        &self.inngest
+    /// The module with these Inngest options (usually [`options`]).
+    pub fn new(options: InngestModuleOptions) -> Self {
+        Self { options }
     }
 }
 
 impl Module for AppModule {
     fn define(&self) -> ModuleDef {
-        let inngest = ModuleDef::new("InngestModule")
-            .provider(Provider::instance::<dyn InngestService>(Arc::clone(
-                &self.inngest,
-            )))
-            .export::<dyn InngestService>()
-            .global();
-
         ModuleDef::new("AppModule")
-            .import(DynamicModule::new::<InngestStandIn>(inngest))
+            .import(InngestModule::for_root(self.options.clone()))
             .import(InngestHealthModule)
             .import(InngestMonitoringModule)
+            .provider(Provider::class::<OrderService>())
     }
 }
 

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::SystemTime;
 
-use nestling_inngest::{ConnectionMode, ConnectionState, InngestService};
+use nestling_inngest::{ConnectionMode, ConnectionState, InngestService, SyncOutcome};
 use serde_json::{Value, json};
 
 use crate::indicator::{HealthIndicator, IndicatorFuture, IndicatorResult};
@@ -116,6 +116,11 @@ impl InngestHealthIndicator {
         }
     }
 
+    /// The Inngest service it reads.
+    pub(crate) fn service(&self) -> &Arc<dyn InngestService> {
+        &self.service
+    }
+
     /// Also reports each function's last execution (in [`details`](Self::details)).
     pub fn with_execution_log(mut self, log: Arc<ExecutionLog>) -> Self {
         self.executions = Some(log);
@@ -169,8 +174,9 @@ impl InngestHealthIndicator {
         }
     }
 
-    /// The `info.inngest` entry of `GET /health/inngest`: status, mode, function count, last
-    /// sync, and the connection state in connect mode.
+    /// The `info.inngest` entry of `GET /health/inngest`: status, mode, function count,
+    /// `lastSync` (when the server last accepted the app's registration, or null), with
+    /// `lastSyncError` when a later attempt failed, and the connection state in connect mode.
     pub fn summary(&self, key: &str) -> IndicatorResult {
         let healthy = self.is_healthy(key);
         let mut result = if healthy.is_up() {
@@ -188,9 +194,24 @@ impl InngestHealthIndicator {
         if let Mode::Connect(state) = self.mode() {
             result = result.with("connectionState", state.as_str());
         }
-        // The SDK does not record when the app last synced with Inngest, so this stays null
-        // until `InngestService` reports it.
-        result.with("lastSync", Value::Null)
+        // The time of the last registration the server accepted; when the latest attempt
+        // failed after it, why (the app keeps running, and the server may sync it later).
+        let last_success = self.service.last_successful_sync();
+        result = result.with(
+            "lastSync",
+            last_success
+                .as_ref()
+                .map_or(Value::Null, |sync| Value::from(crate::rfc3339(sync.at))),
+        );
+        if let Some(last) = self.service.last_sync().filter(|sync| !sync.succeeded())
+            && let SyncOutcome::Failed { message } = &last.outcome
+        {
+            result = result.with(
+                "lastSyncError",
+                json!({ "at": crate::rfc3339(last.at), "message": message }),
+            );
+        }
+        result
     }
 
     /// Per-function status for the detailed report: id, name, `healthy` or `failing` (from

@@ -17,16 +17,18 @@ use std::sync::Arc;
 use std::task::Poll;
 
 use futures::FutureExt;
+use nestling_inngest_protocol::{Op, OpCode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
+use tracing::Instrument as _;
 
 use crate::execution::context::Ctx;
 use crate::execution::invocation::Invocation;
 use crate::execution::outcome::ExecutionOutcome;
-use crate::execution::state::{Execution, Settled};
+use crate::execution::state::{Execution, Settled, step_kind};
 use crate::execution::step::panic_message;
-use crate::{Event, FunctionError, FunctionInput};
+use crate::{Event, FunctionError, FunctionInput, StepInfo};
 
 /// What a handler may return: `Result<T, E>` where `T` serialises to JSON and `E` converts
 /// into a [`FunctionError`] (any `std::error::Error` does).
@@ -94,22 +96,38 @@ where
     services
         .middleware
         .transform_input(&services.run, &mut input);
+    let span = services
+        .middleware
+        .run_span(&services.run, &input)
+        .unwrap_or_else(tracing::Span::none);
 
-    let ctx = match typed_events::<E>(input.events) {
-        Ok((event, events)) => Ctx::new(&exec, event, events),
-        Err(message) => {
-            return ExecutionOutcome::Failed {
-                error: FunctionError::non_retriable(message).to_serialized(),
-                no_retry: true,
-                retry_after: None,
-            };
-        }
-    };
+    async move {
+        let ctx = match typed_events::<E>(input.events) {
+            Ok((event, events)) => Ctx::new(&exec, event, events),
+            Err(message) => {
+                let error = FunctionError::non_retriable(message);
+                let mut output = Err(error);
+                services
+                    .middleware
+                    .transform_output(&services.run, &mut output);
+                return match output {
+                    Err(error) => ExecutionOutcome::Failed {
+                        error: error.to_serialized(),
+                        no_retry: true,
+                        retry_after: None,
+                    },
+                    Ok(_) => returned(&exec, output),
+                };
+            }
+        };
 
-    drive(
-        &exec,
-        async move { handler(ctx).await.into_function_result() },
-    )
+        drive(
+            &exec,
+            async move { handler(ctx).await.into_function_result() },
+        )
+        .await
+    }
+    .instrument(span)
     .await
 }
 
@@ -185,11 +203,14 @@ where
             returned(exec, output)
         }
         Finish::Settled(Settled::Executed(step)) => (*step).into(),
-        Finish::Settled(Settled::Report(ops)) => ExecutionOutcome::Steps {
-            ops,
-            no_retry: None,
-            retry_after: None,
-        },
+        Finish::Settled(Settled::Report(ops)) => {
+            report_spans(exec, &ops);
+            ExecutionOutcome::Steps {
+                ops,
+                no_retry: None,
+                retry_after: None,
+            }
+        }
         Finish::Settled(Settled::TargetMissing { target, found }) => {
             let listed: Vec<String> = found
                 .iter()
@@ -220,6 +241,26 @@ where
         Finish::Settled(Settled::Busy) => ExecutionOutcome::Internal {
             message: "the execution stopped without an answer".to_owned(),
         },
+    }
+}
+
+/// Opens and closes at once the span of each step reported without running here (sleeps,
+/// waits, invokes, the steps of a parallel group), so a trace shows where the run stopped.
+fn report_spans(exec: &Execution, ops: &[Op]) {
+    let services = &exec.services;
+    for op in ops {
+        let info = StepInfo {
+            id: op
+                .userland
+                .as_ref()
+                .map_or_else(|| op.id.clone(), |userland| userland.id.clone()),
+            hashed_id: op.id.clone(),
+            kind: match op.op {
+                OpCode::StepPlanned => "planned",
+                _ => step_kind(op),
+            },
+        };
+        drop(services.middleware.step_span(&services.run, &info));
     }
 }
 

@@ -69,6 +69,7 @@ impl Invocation {
             function_id: execution.function_id.clone(),
             run_id: execution.run_id.clone(),
             attempt: execution.attempt,
+            max_attempts: execution.max_attempts,
         };
         let services = Arc::new(RunServices {
             events: events_api,

@@ -11,10 +11,11 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
-use nestling_inngest_protocol::{Op, StepId, StepIdCounter};
+use nestling_inngest_protocol::{Op, OpCode, StepId, StepIdCounter};
 use parking_lot::Mutex;
 use serde_json::value::RawValue;
 
+use crate::StepInfo;
 use crate::execution::outcome::ExecutedStep;
 
 /// A step found in this execution that has no memoised result.
@@ -67,6 +68,8 @@ pub(crate) struct Claim {
     pub(crate) id: StepId,
     seq: u64,
     memo: Option<Box<RawValue>>,
+    /// What kind of step the parked op was, once it is targeted (for its span).
+    kind: Mutex<&'static str>,
 }
 
 /// What the driver should do once the handler stops making progress.
@@ -145,6 +148,7 @@ impl Execution {
             id,
             seq,
             memo,
+            kind: Mutex::new("run"),
         }
     }
 
@@ -212,6 +216,25 @@ impl Execution {
     }
 }
 
+/// The kind of step an op stands for, as [`StepInfo::kind`] names it.
+pub(crate) fn step_kind(op: &Op) -> &'static str {
+    match op.op {
+        OpCode::Sleep => "sleep",
+        OpCode::WaitForEvent => "waitForEvent",
+        OpCode::InvokeFunction => "invoke",
+        _ if op
+            .opts
+            .as_ref()
+            .and_then(|opts| opts.get("type"))
+            .and_then(serde_json::Value::as_str)
+            == Some("step.sendEvent") =>
+        {
+            "sendEvent"
+        }
+        _ => "run",
+    }
+}
+
 fn sorted_ops(found: &mut Vec<Found>) -> Vec<Op> {
     found.sort_by_key(|f| f.seq);
     found.drain(..).map(|f| f.op).collect()
@@ -236,12 +259,28 @@ impl Claim {
     }
 
     /// Runs a targeted step's body, recording the op it produced for the driver.
+    ///
+    /// The body runs inside the step's span, when a middleware gives one (the module's
+    /// tracing does), so the step hooks and whatever the body logs or sends belong to it.
     pub(crate) async fn execute<F>(&self, body: F) -> std::convert::Infallible
     where
         F: Future<Output = ExecutedStep>,
     {
+        use tracing::Instrument as _;
+
+        let services = &self.exec.services;
+        let info = StepInfo {
+            id: self.id.id.clone(),
+            hashed_id: self.id.hashed.clone(),
+            kind: *self.kind.lock(),
+        };
+        let span = services
+            .middleware
+            .step_span(&services.run, &info)
+            .unwrap_or_else(tracing::Span::none);
+
         self.exec.begin_running();
-        let executed = body.await;
+        let executed = body.instrument(span).await;
         self.exec.finish_running(executed);
         std::future::pending().await
     }
@@ -263,7 +302,19 @@ impl Future for Park<'_> {
         let mut state = claim.exec.state.lock();
 
         if this.runnable && state.target.as_deref() == Some(claim.id.hashed.as_str()) {
+            let parked = match this.op.take() {
+                Some(op) => Some(op),
+                None => state
+                    .found
+                    .iter()
+                    .position(|f| f.seq == claim.seq)
+                    .map(|index| state.found.remove(index).op),
+            };
             state.found.retain(|f| f.seq != claim.seq);
+            drop(state);
+            if let Some(op) = parked {
+                *claim.kind.lock() = step_kind(&op);
+            }
             return Poll::Ready(());
         }
 

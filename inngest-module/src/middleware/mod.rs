@@ -2,8 +2,10 @@
 //!
 //! A middleware implements [`InngestMiddleware`]; every hook has a default that does
 //! nothing. Register one for every function by listing it in the module's options
-//! (`middleware`) or by providing it as a provider, or for one function with
-//! `#[use_middleware(name)]` (matched against [`InngestMiddleware::name`]).
+//! (`middleware`), or by providing it from any module with [`MiddlewareProvider::global`]
+//! (an injectable class, a factory or a value, found when the modules initialise), or for one
+//! function with `#[use_middleware(name)]` (matched against [`InngestMiddleware::name`];
+//! [`MiddlewareProvider::named`] makes a provided middleware available that way only).
 //!
 //! Each call request from the executor re-runs the handler from the top, so the hooks run
 //! once per request, in this order:
@@ -19,9 +21,27 @@
 //! 5. [`transform_output`](InngestMiddleware::transform_output): the handler's result, when
 //!    it returned.
 //!
+//! Besides these, [`run_span`](InngestMiddleware::run_span) and
+//! [`step_span`](InngestMiddleware::step_span) let a middleware choose the `tracing` span a
+//! call and each step body run in (the module's tracing uses them), and
+//! [`on_run_cancelled`](InngestMiddleware::on_run_cancelled) says that a run was cancelled,
+//! when that can be known (see the hook).
+//!
 //! Hooks are synchronous: they run on the request's task between polls of the handler, so
-//! they must not block. Global middleware runs first, then per-function middleware, each
-//! list in declaration order.
+//! they must not block.
+//!
+//! # Order
+//!
+//! For every function, hooks run in this order of middleware:
+//!
+//! 1. the module's tracing, when the `tracing` options turn it on (so every other hook runs
+//!    inside the call's span);
+//! 2. the `middleware` of the module's options, in the order given;
+//! 3. middleware provided with [`MiddlewareProvider::global`], module by module in the
+//!    container's initialisation order (a module's imports before the module), and within a
+//!    module in the order its providers are declared; one whose name is already in the list
+//!    is skipped, so listing it in the options too does not run it twice;
+//! 4. the function's own `#[use_middleware(...)]`, in the order named.
 //!
 //! # Examples
 //!
@@ -45,11 +65,16 @@
 //! }
 //! ```
 
+mod provider;
+
 use std::sync::Arc;
 
 use serde_json::Value;
 
 use crate::FunctionError;
+
+pub use provider::MiddlewareProvider;
+pub(crate) use provider::contributed_middleware;
 
 /// What a hook knows about the run it is called for.
 #[derive(Debug, Clone)]
@@ -63,6 +88,41 @@ pub struct RunInfo {
     pub run_id: String,
     /// 0-based attempt of this request.
     pub attempt: u32,
+    /// How many attempts the run has in all: the function's retries plus one (or what the
+    /// executor says, when it says).
+    pub max_attempts: u32,
+}
+
+impl RunInfo {
+    /// Whether `error`, returned by the handler in this request, ends the run: it is not
+    /// retriable, it is a step's final failure, or this is the last attempt. It is what the
+    /// SDK tells the executor (`X-Inngest-No-Retry`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use nestling_inngest::{FunctionError, RunInfo};
+    ///
+    /// fn ends(run: &RunInfo) -> bool {
+    ///     run.is_final(&FunctionError::new("timeout talking to the bank"))
+    /// }
+    /// # let _ = ends;
+    /// ```
+    pub fn is_final(&self, error: &FunctionError) -> bool {
+        error.is_final(self.attempt, self.max_attempts)
+    }
+}
+
+/// A run the executor cancelled (a `cancel_on` event, a timeout, the cancel API).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct CancelledRun {
+    /// The app's id.
+    pub app_id: String,
+    /// Composite function id, `<app>-<function>`.
+    pub function_id: String,
+    /// The run.
+    pub run_id: String,
 }
 
 /// What a step hook knows about the step.
@@ -73,7 +133,9 @@ pub struct StepInfo {
     pub id: String,
     /// The hashed id the executor knows it by.
     pub hashed_id: String,
-    /// What kind of step it is: `"run"` or `"sendEvent"`.
+    /// What kind of step it is: `"run"` or `"sendEvent"` for a step whose body runs, or, for
+    /// a step reported to the executor without running here, `"sleep"`, `"waitForEvent"`,
+    /// `"invoke"` or `"planned"` (a step of a parallel group).
     pub kind: &'static str,
 }
 
@@ -123,6 +185,38 @@ pub trait InngestMiddleware: Send + Sync + 'static {
         output: &mut Result<Value, FunctionError>,
     ) {
         let _ = (run, step, output);
+    }
+
+    /// The span this call of the run executes in. The first middleware that returns one wins;
+    /// the execution driver enters it for the rest of the call, so the handler, the steps and
+    /// every later hook run inside it. Asked once per call, after
+    /// [`transform_input`](Self::transform_input).
+    fn run_span(&self, run: &RunInfo, input: &FunctionInput) -> Option<tracing::Span> {
+        let _ = (run, input);
+        None
+    }
+
+    /// The span a step runs in: a step whose body runs in this request is instrumented with
+    /// it (so [`before_step`](Self::before_step) and
+    /// [`transform_step_output`](Self::transform_step_output) run inside it), and a step that
+    /// is only reported to the executor gets it opened and closed at once. The first
+    /// middleware that returns one wins. It is asked inside the run's span.
+    fn step_span(&self, run: &RunInfo, step: &StepInfo) -> Option<tracing::Span> {
+        let _ = (run, step);
+        None
+    }
+
+    /// The run was cancelled.
+    ///
+    /// The serve protocol never tells the SDK: a cancelled run is simply not called again
+    /// (and a call in flight has its answer ignored). So this hook is called only where the
+    /// SDK can know, which today is the embedded engine, whose run endings the module
+    /// watches. With the Inngest dev server, self-hosted Inngest or Inngest Cloud it is never
+    /// called, and a cancelled run stays "in flight" for middleware that counts runs; those
+    /// servers announce cancellations as `inngest/function.cancelled` events, which a
+    /// function of the app can be triggered by.
+    fn on_run_cancelled(&self, run: &CancelledRun) {
+        let _ = run;
     }
 }
 
@@ -193,5 +287,18 @@ impl MiddlewareStack {
         self.layers
             .iter()
             .for_each(|m| m.transform_step_output(run, step, output));
+    }
+
+    pub(crate) fn run_span(&self, run: &RunInfo, input: &FunctionInput) -> Option<tracing::Span> {
+        self.layers.iter().find_map(|m| m.run_span(run, input))
+    }
+
+    pub(crate) fn step_span(&self, run: &RunInfo, step: &StepInfo) -> Option<tracing::Span> {
+        self.layers.iter().find_map(|m| m.step_span(run, step))
+    }
+
+    /// Tells every middleware of the stack that a run was cancelled.
+    pub fn on_run_cancelled(&self, run: &CancelledRun) {
+        self.layers.iter().for_each(|m| m.on_run_cancelled(run));
     }
 }

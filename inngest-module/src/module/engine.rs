@@ -4,21 +4,24 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use nestling::{BoxError, OnModuleDestroy};
-use nestling_engine::{Engine, EngineConfig, EngineHandle};
+use nestling_engine::{Engine, EngineConfig, EngineHandle, RunStatus};
 use parking_lot::Mutex;
+use tokio::sync::broadcast::Receiver;
 
-use crate::{Error, ResolvedOptions};
+use crate::{EngineStorageReport, Error, ResolvedOptions};
 
 /// The embedded engine, when the app runs without an outside server.
 pub struct EmbeddedEngine {
     handle: Mutex<Option<EngineHandle>>,
     origin: Option<String>,
+    database: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for EmbeddedEngine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("EmbeddedEngine")
             .field("origin", &self.origin)
+            .field("database", &self.database)
             .finish()
     }
 }
@@ -29,6 +32,7 @@ impl EmbeddedEngine {
             return Ok(Self {
                 handle: Mutex::new(None),
                 origin: None,
+                database: None,
             });
         }
 
@@ -70,12 +74,39 @@ impl EmbeddedEngine {
         Ok(Self {
             handle: Mutex::new(Some(handle)),
             origin: Some(origin),
+            database: Some(database),
         })
     }
 
     /// The engine's URL, when it runs.
     pub fn origin(&self) -> Option<String> {
         self.origin.clone()
+    }
+
+    /// The engine's SQLite file, when it runs.
+    pub fn database(&self) -> Option<PathBuf> {
+        self.database.clone()
+    }
+
+    /// Probes the engine's storage (read-only), or `None` when no engine runs (or it has
+    /// stopped).
+    pub fn storage_report(&self) -> Option<EngineStorageReport> {
+        let database = self.database.as_deref()?;
+        let handle = self.handle.lock();
+        let report = handle.as_ref()?.probe_storage(database);
+        Some(report.into())
+    }
+
+    /// Run endings as the engine announces them, while it runs.
+    pub(crate) fn run_endings(&self) -> Option<Receiver<(String, RunStatus)>> {
+        self.handle.lock().as_ref().map(EngineHandle::run_endings)
+    }
+
+    /// The composite id of the function a run belongs to.
+    pub(crate) fn run_function(&self, run_id: &str) -> Option<String> {
+        let handle = self.handle.lock();
+        let run = handle.as_ref()?.run(run_id).ok()??;
+        Some(run.function)
     }
 }
 

@@ -11,7 +11,9 @@ use nestling_inngest_protocol::{
 };
 use parking_lot::RwLock;
 
+use super::records::{EngineStorageReport, SyncRecord};
 use super::state::{AutoRegistration, ConnectionState, EventTransform, FunctionSource, SkipReason};
+use crate::EmbeddedEngine;
 use crate::client::{InngestClient, SDK_REGISTER_ID};
 use crate::{ConnectionMode, Error, ResolvedOptions, ServerKind, ValueSource};
 
@@ -127,6 +129,30 @@ pub trait InngestService: Send + Sync + 'static {
         port: u16,
     ) -> Result<RegisterResponse, Error>;
 
+    /// The last registration of the app's functions with the Inngest server, successful or
+    /// not: its time, URL and outcome. `None` before the first one (and for services that do
+    /// not register).
+    ///
+    /// Registrations answered in the response of an in-band sync (Inngest Cloud's `PUT` with
+    /// `X-Inngest-Sync-Kind: in_band`) are made by the serve endpoint, not the service, and
+    /// are not recorded.
+    fn last_sync(&self) -> Option<SyncRecord> {
+        None
+    }
+
+    /// The last registration that the server accepted.
+    fn last_successful_sync(&self) -> Option<SyncRecord> {
+        None
+    }
+
+    /// Probes the storage of the embedded engine, when the app runs on it; `None` when it
+    /// talks to an outside server. The probe only reads, and takes the engine's database
+    /// lock for one short lookup, so call it off the async runtime's threads
+    /// (`tokio::task::spawn_blocking`) when it runs often.
+    fn engine_storage(&self) -> Option<EngineStorageReport> {
+        None
+    }
+
     /// Called by the module once the HTTP server is listening on `local_port`: registers the
     /// app unless that is not wanted (Inngest Cloud, connect mode, `disable_auto_registration`,
     /// or already done). When `serve_port` was left to its default the real `local_port` is
@@ -167,6 +193,15 @@ pub struct DefaultInngestService {
     transforms: RwLock<Vec<Arc<dyn EventTransform>>>,
     state: AtomicU8,
     auto_registered: AtomicBool,
+    syncs: RwLock<Syncs>,
+    engine: RwLock<Option<Arc<EmbeddedEngine>>>,
+}
+
+/// The last registration, and the last one that succeeded.
+#[derive(Default)]
+struct Syncs {
+    last: Option<SyncRecord>,
+    success: Option<SyncRecord>,
 }
 
 impl fmt::Debug for DefaultInngestService {
@@ -214,7 +249,24 @@ impl DefaultInngestService {
             transforms: RwLock::new(Vec::new()),
             state: AtomicU8::new(state.to_u8()),
             auto_registered: AtomicBool::new(false),
+            syncs: RwLock::new(Syncs::default()),
+            engine: RwLock::new(None),
         }
+    }
+
+    /// Lets [`engine_storage`](InngestService::engine_storage) probe the embedded engine the
+    /// module started for this service.
+    pub(crate) fn attach_engine(&self, engine: Arc<EmbeddedEngine>) {
+        *self.engine.write() = Some(engine);
+    }
+
+    fn record_sync(&self, url: &str, result: &Result<RegisterResponse, Error>) {
+        let record = SyncRecord::of(url, self.function_count(), result);
+        let mut syncs = self.syncs.write();
+        if record.succeeded() {
+            syncs.success = Some(record.clone());
+        }
+        syncs.last = Some(record);
     }
 
     /// Records the connect transport's state. Ignored in serve mode, which stays
@@ -245,7 +297,9 @@ impl DefaultInngestService {
         let request = self.register_request(&url);
         let functions = request.functions.len();
 
-        match self.client.register(&request, None, expected).await {
+        let result = self.client.register(&request, None, expected).await;
+        self.record_sync(&url, &result);
+        match result {
             Ok(response) => {
                 tracing::info!(
                     target: "nestling_inngest::registration",
@@ -342,9 +396,25 @@ impl InngestService for DefaultInngestService {
     ) -> Result<RegisterResponse, Error> {
         let request = self.register_request(serve_url);
 
-        self.client
+        let result = self
+            .client
             .register(&request, deploy_id, expected_server_kind)
-            .await
+            .await;
+        self.record_sync(serve_url, &result);
+        result
+    }
+
+    fn last_sync(&self) -> Option<SyncRecord> {
+        self.syncs.read().last.clone()
+    }
+
+    fn last_successful_sync(&self) -> Option<SyncRecord> {
+        self.syncs.read().success.clone()
+    }
+
+    fn engine_storage(&self) -> Option<EngineStorageReport> {
+        let engine = self.engine.read().clone()?;
+        engine.storage_report()
     }
 
     async fn register_with_dev_server(

@@ -4,8 +4,10 @@
 
 mod ext;
 mod inngest_service;
+mod records;
 mod state;
 
 pub use ext::InngestServiceExt;
 pub use inngest_service::{DefaultInngestService, FRAMEWORK, InngestService};
+pub use records::{EngineStorageReport, SyncOutcome, SyncRecord};
 pub use state::{AutoRegistration, ConnectionState, EventTransform, FunctionSource, SkipReason};

@@ -3,6 +3,9 @@
 //!
 //! - [`run_span`] and [`step_span`] open spans with stable names and attributes; event and
 //!   step data stay out of them unless `include_event_data` / `include_step_data`.
+//!   [`TracingMiddleware`] is how the execution driver uses them: the Inngest module puts it
+//!   first among the middleware when tracing is on, so every call of a run and every step is
+//!   traced without user code.
 //! - [`inject_trace_context`] writes the current trace context into `data.<field>` of an event
 //!   being sent (see [`TraceContextInjector`]); [`extract_trace_context`] reads it back when a
 //!   run starts, so the triggered function's spans join the sender's trace.
@@ -12,6 +15,7 @@
 
 mod export;
 mod inject;
+mod middleware;
 mod propagation;
 mod spans;
 
@@ -20,6 +24,7 @@ pub use export::{
     otlp_traces_endpoint, telemetry_layer,
 };
 pub use inject::{TraceContextInjector, attach_trace_context_injection};
+pub use middleware::TracingMiddleware;
 pub use propagation::{
     TRACE_CONTEXT_FIELD, extract_trace_context, extract_trace_context_from_events,
     inject_current_trace_context, inject_trace_context,
