@@ -13,7 +13,7 @@ use std::time::Duration;
 use nestling_inngest::{
     AutoRegistration, ConnectionState, DefaultInngestService, Error, FunctionSource, InngestClient,
     InngestModuleOptions, InngestService, ResolvedOptions, RetryPolicy, SDK_REGISTER_ID,
-    SkipReason,
+    SkipReason, SyncOutcome,
 };
 use nestling_inngest_protocol::{Event, FunctionConfig, StepConfig, Trigger};
 use parking_lot::Mutex;
@@ -371,6 +371,52 @@ async fn a_failed_registration_is_logged_and_can_be_retried() {
 }
 
 #[tokio::test]
+async fn the_last_sync_and_the_last_successful_one_are_remembered() {
+    let dev = DevServer::start().await;
+    let service = dev_service(&dev, InngestModuleOptions::default());
+    assert!(service.last_sync().is_none() && service.last_successful_sync().is_none());
+
+    *dev.fail_register.lock() = 2;
+    service.app_listening(45_201).await.unwrap_err();
+    let failed = service.last_sync().expect("the failed attempt is recorded");
+    assert!(!failed.succeeded());
+    assert!(failed.url.ends_with(":45201/api/inngest"), "{}", failed.url);
+    let SyncOutcome::Failed { message } = &failed.outcome else {
+        panic!("{failed:?}");
+    };
+    assert!(message.contains("could not store the app"), "{message}");
+    assert!(service.last_successful_sync().is_none());
+
+    // A sync the executor asks for with a PUT is recorded too.
+    let before = std::time::SystemTime::now();
+    service
+        .sync("http://127.0.0.1:45201/api/inngest", None, None)
+        .await
+        .unwrap();
+    let last = service.last_sync().unwrap();
+    assert_eq!(
+        last.outcome,
+        SyncOutcome::Registered {
+            functions: 2,
+            modified: true
+        }
+    );
+    assert!(last.at >= before);
+    assert_eq!(service.last_successful_sync(), Some(last));
+
+    // A later failure keeps the last success.
+    *dev.fail_register.lock() = 2;
+    service
+        .register_with_dev_server("127.0.0.1", 45_202)
+        .await
+        .unwrap_err();
+    assert!(!service.last_sync().unwrap().succeeded());
+    assert!(service.last_successful_sync().unwrap().succeeded());
+    // There is no embedded engine behind this service.
+    assert!(service.engine_storage().is_none());
+}
+
+#[tokio::test]
 async fn sync_forwards_the_deploy_id_and_server_kind_of_the_put() {
     let dev = DevServer::start().await;
     let service = dev_service(&dev, InngestModuleOptions::default());
@@ -525,4 +571,119 @@ async fn self_hosted_registration_expects_a_cloud_kind_server() {
     // `inngest start` reports itself as `cloud`; a dev server would refuse this sync with a
     // clear "Expected server kind" error instead of silently skipping signature checks.
     assert_eq!(dev.received()[0].expected_kind.as_deref(), Some("cloud"));
+}
+
+mod provided_middleware {
+    use nestling::{Injectable, Module, ModuleDef, NestlingApplication, Provider};
+    use nestling_inngest::{
+        Ctx, FunctionError, FunctionRegistry, InngestMiddleware, InngestModule, MiddlewareProvider,
+        TracingOptions, functions,
+    };
+
+    use super::*;
+
+    /// A middleware that is only a name.
+    struct Named(&'static str);
+
+    impl InngestMiddleware for Named {
+        fn name(&self) -> &str {
+            self.0
+        }
+    }
+
+    /// A second middleware type: the container keys providers by type, so one module
+    /// provides each type once.
+    struct Metrics;
+
+    impl InngestMiddleware for Metrics {
+        fn name(&self) -> &str {
+            "metrics"
+        }
+    }
+
+    /// An injectable middleware class with a dependency.
+    #[derive(Injectable)]
+    struct Audit {
+        #[inject]
+        prefix: Arc<String>,
+    }
+
+    impl InngestMiddleware for Audit {
+        fn name(&self) -> &str {
+            &self.prefix
+        }
+    }
+
+    #[derive(Debug, Default, Injectable)]
+    struct Jobs;
+
+    #[functions]
+    impl Jobs {
+        #[function(id = "plain", event = "mw/plain")]
+        async fn plain(&self, _ctx: Ctx) -> Result<(), FunctionError> {
+            Ok(())
+        }
+
+        #[function(id = "audited", event = "mw/audited")]
+        #[use_middleware("audit")]
+        async fn audited(&self, _ctx: Ctx) -> Result<(), FunctionError> {
+            Ok(())
+        }
+    }
+
+    struct ProvidingModule;
+
+    impl Module for ProvidingModule {
+        fn define(&self) -> ModuleDef {
+            ModuleDef::new("ProvidingModule")
+                .provider(MiddlewareProvider::global(Provider::factory(
+                    |(): ()| async { Ok::<_, Error>(Metrics) },
+                )))
+                // Listed in the options too: it must not run twice.
+                .provider(MiddlewareProvider::global(Provider::factory(
+                    |(): ()| async { Ok::<_, Error>(Named("first")) },
+                )))
+        }
+    }
+
+    struct AppModule;
+
+    impl Module for AppModule {
+        fn define(&self) -> ModuleDef {
+            let options = InngestModuleOptions::new("mw")
+                .dev(true)
+                .disable_auto_registration(true)
+                .tracing(TracingOptions::default().enabled(true))
+                .middleware(Arc::new(Named("first")));
+            ModuleDef::new("AppModule")
+                .import(InngestModule::for_root(options))
+                .import(nestling::DynamicModule::new::<ProvidingModule>(
+                    ProvidingModule.define(),
+                ))
+                .provider(Provider::value(String::from("audit")))
+                .provider(MiddlewareProvider::named(Provider::class::<Audit>()))
+                .provider(Provider::class::<Jobs>())
+        }
+    }
+
+    #[tokio::test]
+    async fn provided_middleware_is_found_ordered_and_named() {
+        let app = NestlingApplication::create(AppModule).await.unwrap();
+        let registry = app.get::<FunctionRegistry>();
+        let stack = |id: &str| {
+            registry
+                .find("mw", &format!("mw-{id}"))
+                .unwrap_or_else(|| panic!("mw-{id} was discovered"))
+                .middleware()
+                .names()
+        };
+
+        // Tracing first, then the options' list, then what modules provide, then the
+        // function's own; "first" is provided and listed, and runs once.
+        assert_eq!(stack("plain"), ["nestling-tracing", "first", "metrics"]);
+        assert_eq!(
+            stack("audited"),
+            ["nestling-tracing", "first", "metrics", "audit"]
+        );
+    }
 }

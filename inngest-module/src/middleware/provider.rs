@@ -44,7 +44,10 @@ fn view<M: InngestMiddleware>(
 /// When the Inngest module initialises, it finds every such instance the container built
 /// and adds it to its middleware, after the options' `middleware` (see the
 /// [ordering](crate::middleware#order)). The provider must stay a singleton: transient
-/// providers are not discovered.
+/// providers are not discovered. The container keys providers by type, so a module provides
+/// each middleware type once (a second provider of the same type in the same module takes
+/// the first one's place); use one type per middleware, or list instances of one type in the
+/// options' `middleware`.
 ///
 /// # Examples
 ///

@@ -6,6 +6,9 @@
 //! | `inngest.step` | `inngest.run.id`, `inngest.step.id`, `inngest.step.hashed_id`, `inngest.step.op`, and `inngest.step.output` only with `include_step_data` |
 //!
 //! Both also carry the configured default attributes. Errors set the span status.
+//! `inngest.step.op` is the kind of step: `run` or `sendEvent` for a step whose body ran in
+//! the call, `sleep`, `waitForEvent`, `invoke` or `planned` (a step of a parallel group) for
+//! one the call only reported to the executor, whose span opens and closes at once.
 //!
 //! A run's span is parented by the trace context its triggering event carries. Without one,
 //! its parent is a remote context derived from the run id alone, so every call of one run
