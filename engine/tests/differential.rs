@@ -1,7 +1,7 @@
 //! The official JS SDK's test app on the real Inngest dev server and on the Nestling engine,
 //! side by side.
 //!
-//! One copy of `js/sdk-app` (SDK v4) is served to each server: the real `inngest dev` (built by
+//! One copy of `js/sdk-app` is served to each server: the real `inngest dev` (built by
 //! `scripts/setup`) and an engine started in this process. Both copies register themselves,
 //! each scenario sends the same events to both servers at the same time, and once every run has
 //! ended the test sets each server's account of each run side by side: its status, its output
@@ -17,10 +17,10 @@
 //! test prints it every time it sees it and fails on any other difference, and also on a known
 //! one whose shape changed.
 //!
-//! Each comparison runs twice: with v4's checkpointing off (one step per request, as v3 does),
-//! where every step shows in both accounts, and with the SDK's default, where v4 runs the steps
-//! it can inside one call and the dev server's trace shows only some of them (see
-//! [`CHECKPOINTED`]); statuses and outputs must agree in both.
+//! The comparison runs three times: SDK v4 with checkpointing off (one step per request) and
+//! v3, where every step shows in both accounts, and v4 with its default, where it runs the
+//! steps it can inside one call and the dev server's trace shows only some of them (see
+//! [`CHECKPOINTED`]); statuses and outputs must agree in all three.
 
 #[path = "common/inngest_dev.rs"]
 mod inngest_dev;
@@ -111,25 +111,32 @@ fn checkpointed_shape(dev: &RunRecord, engine: &RunRecord) -> bool {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_js_sdk_app_runs_the_same_on_inngest_dev_and_on_the_engine() {
-    side_by_side(Checkpointing::Off).await;
+async fn js_sdk_v4_without_checkpointing_runs_the_same_on_inngest_dev_and_on_the_engine() {
+    side_by_side(Flavour::V4WithoutCheckpointing).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn with_v4_checkpointing_the_runs_end_the_same_on_both() {
-    side_by_side(Checkpointing::SdkDefault).await;
+async fn js_sdk_v4_with_checkpointing_ends_each_run_the_same_on_both() {
+    side_by_side(Flavour::V4).await;
 }
 
-/// Whether v4 checkpoints (it does by default when the executor sends `ctx.fn_id`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn js_sdk_v3_runs_the_same_on_both() {
+    side_by_side(Flavour::V3).await;
+}
+
+/// Which SDK serves the app, and whether v4 checkpoints (it does by default when the executor
+/// sends `ctx.fn_id`, as both servers do).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Checkpointing {
-    SdkDefault,
-    Off,
+enum Flavour {
+    V3,
+    V4,
+    V4WithoutCheckpointing,
 }
 
-async fn side_by_side(checkpointing: Checkpointing) {
+async fn side_by_side(flavour: Flavour) {
     let stderr = Arc::new(Mutex::new(String::new()));
-    let outcome = tokio::time::timeout(TEST_TIMEOUT, compare(stderr.clone(), checkpointing)).await;
+    let outcome = tokio::time::timeout(TEST_TIMEOUT, compare(stderr.clone(), flavour)).await;
     let report = match outcome {
         Ok(Ok(report)) => report,
         Ok(Err(setup)) => panic!("setup: {setup}"),
@@ -171,10 +178,7 @@ fn tail(text: &str, bytes: usize) -> &str {
     &text[start..]
 }
 
-async fn compare(
-    stderr: Arc<Mutex<String>>,
-    checkpointing: Checkpointing,
-) -> Result<Report, String> {
+async fn compare(stderr: Arc<Mutex<String>>, flavour: Flavour) -> Result<Report, String> {
     let dev = DevServer::start().await?;
     let database = std::env::temp_dir().join(format!(
         "nestling-differential-{}-{}.sqlite",
@@ -193,11 +197,11 @@ async fn compare(
 
     let dev_side = Side {
         api: Api::new(ServerKind::InngestDev, dev.url())?,
-        app: JsApp::start(dev.url(), stderr.clone(), checkpointing).await?,
+        app: JsApp::start(dev.url(), stderr.clone(), flavour).await?,
     };
     let engine_side = Side {
         api: Api::new(ServerKind::Nestling, &engine.url())?,
-        app: JsApp::start(&engine.url(), stderr, checkpointing).await?,
+        app: JsApp::start(&engine.url(), stderr, flavour).await?,
     };
 
     // `sleepUntil` echoes its instant in the output, so both servers get the same one.
@@ -227,7 +231,7 @@ async fn compare(
             }
         };
         let mut known: Vec<&Known> = KNOWN.iter().collect();
-        if checkpointing == Checkpointing::SdkDefault {
+        if flavour == Flavour::V4 {
             known.push(&CHECKPOINTED);
         }
         judge(&mut report, &known, scenario, &dev_runs, &engine_runs);
@@ -308,7 +312,7 @@ fn sdk_app_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../js/sdk-app")
 }
 
-/// One copy of `js/sdk-app` (SDK v4, checkpointing off) serving one server; killed when dropped.
+/// One copy of `js/sdk-app` serving one server; killed when dropped.
 struct JsApp {
     _child: Child,
     origin: String,
@@ -318,7 +322,7 @@ impl JsApp {
     async fn start(
         server: &str,
         stderr: Arc<Mutex<String>>,
-        checkpointing: Checkpointing,
+        flavour: Flavour,
     ) -> Result<Self, String> {
         let modules = sdk_app_dir().join("node_modules/inngest-v4");
         if !modules.is_dir() {
@@ -329,8 +333,9 @@ impl JsApp {
         }
 
         let mut command = Command::new("node");
-        command.args(["app.mjs", "--sdk", "v4", "--register"]);
-        if checkpointing == Checkpointing::Off {
+        let sdk = if flavour == Flavour::V3 { "v3" } else { "v4" };
+        command.args(["app.mjs", "--sdk", sdk, "--register"]);
+        if flavour == Flavour::V4WithoutCheckpointing {
             command.args(["--checkpointing", "off"]);
         }
         let mut child = command

@@ -435,51 +435,72 @@ impl Api {
     /// Waits for the run to end, then reads its status, output and steps.
     pub(crate) async fn record(&self, run_id: &str) -> Result<RunRecord, String> {
         let run = self.finished(run_id).await?;
-        self.account(run_id, &run).await
+        self.account(run_id, &run, true).await
     }
 
     /// The run's status, output and steps as they are now, ended or not.
     pub(crate) async fn current(&self, run_id: &str) -> Result<RunRecord, String> {
         let run = self.run(run_id).await?;
-        self.account(run_id, &run).await
+        self.account(run_id, &run, false).await
     }
 
-    async fn account(&self, run_id: &str, run: &Value) -> Result<RunRecord, String> {
+    async fn account(&self, run_id: &str, run: &Value, ended: bool) -> Result<RunRecord, String> {
         let status = run["status"].as_str().unwrap_or_default().to_owned();
         match self.kind {
-            ServerKind::InngestDev => self.dev_record(run_id, status, run).await,
+            ServerKind::InngestDev => self.dev_record(run_id, status, run, ended).await,
             ServerKind::Nestling => self.engine_record(run_id, status, run).await,
         }
     }
 
+    /// The dev server's account. Its trace is written apart from the run's state and can lag
+    /// behind it (a wait's span still `WAITING` in a run that has completed), so for an ended
+    /// run the trace is read until it is terminal and two reads agree, for at most 5 s.
     async fn dev_record(
         &self,
         run_id: &str,
         status: String,
         rest: &Value,
+        ended: bool,
     ) -> Result<RunRecord, String> {
-        let data = self
-            .graphql(
-                "query($id: String!) { run(runID: $id) { status output trace { \
-                 name status stepOp stepID childrenSpans { name status stepOp stepID \
-                 stepInfo { __typename ... on WaitForEventStepInfo { timedOut } \
-                 ... on InvokeStepInfo { timedOut } } \
-                 childrenSpans { name status } } } } }",
-                &json!({ "id": run_id }),
-            )
-            .await?;
-        let run = &data["run"];
-        let output = dev_output(rest, run);
-        let steps = run["trace"]["childrenSpans"]
-            .as_array()
-            .map(|spans| spans.iter().filter_map(dev_step).collect())
-            .unwrap_or_default();
-        Ok(RunRecord {
-            run_id: run_id.to_owned(),
-            status,
-            output,
-            steps,
-        })
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let mut previous: Option<Vec<StepRecord>> = None;
+        loop {
+            let data = self
+                .graphql(
+                    "query($id: String!) { run(runID: $id) { status output trace { \
+                     name status stepOp stepID childrenSpans { name status stepOp stepID \
+                     stepInfo { __typename ... on WaitForEventStepInfo { timedOut } \
+                     ... on InvokeStepInfo { timedOut } } \
+                     childrenSpans { name status } } } } }",
+                    &json!({ "id": run_id }),
+                )
+                .await?;
+            let run = &data["run"];
+            let steps: Vec<StepRecord> = run["trace"]["childrenSpans"]
+                .as_array()
+                .map(|spans| spans.iter().filter_map(dev_step).collect())
+                .unwrap_or_default();
+
+            let root_ended = matches!(
+                run["trace"]["status"].as_str(),
+                Some("COMPLETED" | "FAILED" | "CANCELLED")
+            );
+            let steps_ended = status != "Completed"
+                || steps
+                    .iter()
+                    .all(|s| s.outcome == "completed" || s.outcome == "failed");
+            let settled = root_ended && steps_ended && previous.as_ref() == Some(&steps);
+            if !ended || settled || Instant::now() > deadline {
+                return Ok(RunRecord {
+                    run_id: run_id.to_owned(),
+                    status,
+                    output: dev_output(rest, run),
+                    steps,
+                });
+            }
+            previous = Some(steps);
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
     }
 
     async fn engine_record(
