@@ -6,7 +6,9 @@ mod runtime;
 
 use std::sync::Arc;
 
-use nestling::{AsyncOptions, DiscoveryService, DynamicModule, ModuleDef, Provider, RoutePath};
+use nestling::{
+    ApplicationInfo, AsyncOptions, DiscoveryService, DynamicModule, ModuleDef, Provider, RoutePath,
+};
 
 pub use self::engine::EmbeddedEngine;
 use self::runtime::InngestRuntime;
@@ -114,7 +116,9 @@ impl InngestModule {
             .apply(ModuleDef::new("InngestModule"))
             .provider(Provider::value(FunctionRegistry::new()))
             .provider(Provider::factory(
-                move |options: Arc<InngestModuleOptions>| async move { resolve(&options, global) },
+                move |(options, app): (Arc<InngestModuleOptions>, Arc<ApplicationInfo>)| async move {
+                    resolve(&options, &app, global)
+                },
             ))
             .provider(
                 Provider::factory(|options: Arc<ResolvedOptions>| async move {
@@ -175,10 +179,17 @@ impl InngestModule {
     }
 }
 
-/// Resolves the options and checks them against the visibility fixed when the module was
-/// defined.
-fn resolve(options: &InngestModuleOptions, global: bool) -> Result<ResolvedOptions, Error> {
-    let mut resolved = options.resolve_from_process_env()?;
+/// Resolves the options for an app with this global prefix, and checks them against the
+/// visibility fixed when the module was defined.
+fn resolve(
+    options: &InngestModuleOptions,
+    app: &ApplicationInfo,
+    global: bool,
+) -> Result<ResolvedOptions, Error> {
+    // The route is mounted under the global prefix, so the sync URL must say it too.
+    let mut resolved = options
+        .resolve_from_process_env()?
+        .with_global_prefix(app.global_prefix());
     if let Some(asked) = options.is_global
         && asked != global
     {

@@ -162,7 +162,10 @@ pub struct InngestModuleOptions {
     /// SDKs' `isDev`). Overrides `INNGEST_DEV`.
     #[serde(alias = "isDev")]
     pub dev: Option<bool>,
-    /// Make the module's providers visible to every module of the app.
+    /// Make the module's providers visible to every module of the app (not by default). With
+    /// `for_root_async`, visibility is set next to the factory with `AsyncOptions::is_global`,
+    /// since it must be known before any factory runs; a factory that sets this to something
+    /// else fails start-up naming `is_global`.
     #[serde(alias = "isGlobal")]
     pub is_global: Option<bool>,
     /// Serve (HTTP endpoint) or connect (WebSocket).

@@ -151,9 +151,12 @@ impl<E: EnvSource> Resolver<'_, E> {
         let path = self
             .path("path", path, &[ev::INNGEST_PATH])
             .unwrap_or_else(|| crate::DEFAULT_SERVE_PATH.to_owned());
-        let serve_path = self
-            .path("serve_path", serve_path, &[ev::INNGEST_SERVE_PATH])
-            .unwrap_or_else(|| path.clone());
+        let (serve_path, serve_path_source) = self
+            .sourced_path("serve_path", serve_path, &[ev::INNGEST_SERVE_PATH])
+            .map_or_else(
+                || (path.clone(), ValueSource::Default),
+                |p| (p.value, p.source),
+            );
         let explicit_port = *serve_port;
         let (serve_port, serve_port_source) = self
             .parsed(
@@ -207,6 +210,7 @@ impl<E: EnvSource> Resolver<'_, E> {
             is_global: is_global.unwrap_or(false),
             path,
             serve_path,
+            serve_path_source,
             serve_host,
             serve_port,
             serve_port_source,
@@ -395,9 +399,24 @@ impl<E: EnvSource> Resolver<'_, E> {
         vars: &[&'static str],
         check: impl Fn(&str) -> Result<String, String>,
     ) -> Option<String> {
+        self.checked_sourced(field, explicit, vars, check)
+            .map(|checked| checked.value)
+    }
+
+    /// [`checked`](Self::checked), with where the value came from.
+    fn checked_sourced(
+        &mut self,
+        field: &str,
+        explicit: &Option<String>,
+        vars: &[&'static str],
+        check: impl Fn(&str) -> Result<String, String>,
+    ) -> Option<Sourced<String>> {
         let raw = self.string(explicit, vars)?;
         match check(&raw.value) {
-            Ok(value) => Some(value),
+            Ok(value) => Some(Sourced {
+                value,
+                source: raw.source,
+            }),
             Err(message) => {
                 self.problem(field, raw.source, message);
                 None
@@ -423,6 +442,16 @@ impl<E: EnvSource> Resolver<'_, E> {
         vars: &[&'static str],
     ) -> Option<String> {
         self.checked(field, explicit, vars, normalize_path)
+    }
+
+    /// [`path`](Self::path), with where the value came from.
+    fn sourced_path(
+        &mut self,
+        field: &str,
+        explicit: &Option<String>,
+        vars: &[&'static str],
+    ) -> Option<Sourced<String>> {
+        self.checked_sourced(field, explicit, vars, normalize_path)
     }
 
     fn serve_host(

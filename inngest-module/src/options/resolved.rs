@@ -146,10 +146,15 @@ pub struct ResolvedOptions {
     pub environment: Option<String>,
     /// Whether the module is global.
     pub is_global: bool,
-    /// Mount path of the serve endpoint (leading `/`, no trailing `/`).
+    /// Mount path of the serve endpoint (leading `/`, no trailing `/`), under the
+    /// application's global prefix.
     pub path: String,
-    /// Path advertised in the sync URL.
+    /// Path advertised in the sync URL: the configured `serve_path`, else the full mount path
+    /// (global prefix included once the module knows it).
     pub serve_path: String,
+    /// Where `serve_path` came from: when it is the default, it follows `path` and the global
+    /// prefix.
+    pub serve_path_source: ValueSource,
     /// Host name or full origin of the app, as configured.
     pub serve_host: String,
     /// Port advertised with a bare host name.
@@ -217,6 +222,34 @@ impl ResolvedOptions {
         self.event_api_origin = origin;
 
         Ok(self)
+    }
+
+    /// Accounts for the application's global prefix (`""` or `/api`), under which the serve
+    /// endpoint is mounted: a `serve_path` that was not configured becomes the full mount path,
+    /// so that the sync URL reaches the endpoint. A configured `serve_path` (behind a proxy that
+    /// rewrites paths) is kept as it is.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::collections::BTreeMap;
+    /// use nestling_inngest::InngestModuleOptions;
+    ///
+    /// let env = BTreeMap::<&str, &str>::new();
+    /// let defaulted = InngestModuleOptions::new("a").resolve(&env)?.with_global_prefix("/api");
+    /// assert_eq!(defaulted.serve_path, "/api/api/inngest");
+    ///
+    /// let proxied = InngestModuleOptions::new("a").serve_path("/outside").resolve(&env)?;
+    /// assert_eq!(proxied.with_global_prefix("/api").serve_path, "/outside");
+    /// # Ok::<(), nestling_inngest::Error>(())
+    /// ```
+    pub fn with_global_prefix(mut self, prefix: &str) -> Self {
+        if self.serve_path_source == ValueSource::Default {
+            let prefix = prefix.trim_end_matches('/');
+            self.serve_path = format!("{prefix}{}", self.path);
+        }
+
+        self
     }
 
     /// The origin advertised to Inngest: `serve_host` as is when it is a full origin, else
@@ -300,6 +333,7 @@ impl fmt::Debug for ResolvedOptions {
             is_global,
             path,
             serve_path,
+            serve_path_source,
             serve_host,
             serve_port,
             serve_port_source,
@@ -326,6 +360,7 @@ impl fmt::Debug for ResolvedOptions {
             .field("is_global", is_global)
             .field("path", path)
             .field("serve_path", serve_path)
+            .field("serve_path_source", serve_path_source)
             .field("serve_host", serve_host)
             .field("serve_port", serve_port)
             .field("serve_port_source", serve_port_source)

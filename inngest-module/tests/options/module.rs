@@ -73,6 +73,11 @@ async fn a_factory_chosen_path_serves_introspection_there_and_nowhere_else() {
         .await
         .expect("the app starts");
     assert_eq!(app.routes()[0].path, "/api/hooks/inngest");
+    let resolved = app.get::<ResolvedOptions>();
+    assert_eq!(
+        resolved.serve_path, "/api/hooks/inngest",
+        "the sync URL names the path the endpoint is really mounted at"
+    );
     let server = app.start("127.0.0.1:0").await.expect("the app listens");
     let origin = server.url();
 

@@ -154,3 +154,28 @@ fn path_and_serve_path_precedence() {
     );
     assert_eq!(resolved.serve_url(), "http://app:4000/p");
 }
+
+#[test]
+fn a_global_prefix_reaches_the_sync_url_unless_serve_path_is_configured() {
+    let defaulted = resolve(&app().path("/hooks"), &[]).with_global_prefix("/api");
+    assert_eq!(
+        defaulted.path, "/hooks",
+        "the mount path stays relative to the prefix"
+    );
+    assert_eq!(defaulted.serve_path, "/api/hooks");
+    assert_eq!(defaulted.serve_path_source, ValueSource::Default);
+
+    let from_env =
+        resolve(&app(), &[("INNGEST_SERVE_PATH", "/edge/inngest")]).with_global_prefix("/api");
+    assert_eq!(from_env.serve_path, "/edge/inngest");
+    assert_eq!(
+        from_env.serve_path_source,
+        ValueSource::Env("INNGEST_SERVE_PATH")
+    );
+
+    let explicit = resolve(&app().serve_path("/outside"), &[]).with_global_prefix("/api");
+    assert_eq!(explicit.serve_path, "/outside");
+
+    let no_prefix = resolve(&app(), &[]).with_global_prefix("");
+    assert_eq!(no_prefix.serve_path, "/api/inngest");
+}
