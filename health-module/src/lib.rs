@@ -34,8 +34,8 @@ pub use indicator::{
     FnIndicator, HealthIndicator, IndicatorFuture, IndicatorResult, IndicatorStatus,
 };
 pub use indicators::{
-    DEFAULT_MEMORY_LIMIT_BYTES, EngineStorageIndicator, ExecutionLog, HealthMiddleware,
-    InngestHealthIndicator, LastExecution, MemoryIndicator,
+    DEFAULT_MEMORY_LIMIT_BYTES, EngineStorageIndicator, ExecutionLog, ExecutionOutcome,
+    HealthMiddleware, InngestHealthIndicator, LastExecution, MemoryIndicator,
 };
 pub use module::InngestHealthModule;
 pub use service::{ENGINE_STORAGE_KEY, HealthService, INNGEST_KEY, MEMORY_KEY};

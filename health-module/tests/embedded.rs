@@ -132,7 +132,17 @@ async fn last_sync_engine_storage_and_last_executions_come_from_the_real_app() {
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
     assert_eq!(status_of(&body, "greet")["status"], "healthy", "{body}");
+    assert_eq!(
+        status_of(&body, "greet")["lastOutcome"],
+        "completed",
+        "{body}"
+    );
     assert_eq!(status_of(&body, "broken")["status"], "failing", "{body}");
+    assert_eq!(
+        status_of(&body, "broken")["lastOutcome"],
+        "failed",
+        "{body}"
+    );
     assert_eq!(body["details"]["engineStorage"]["status"], "up", "{body}");
 
     server.close().await.unwrap();

@@ -12,17 +12,17 @@ use crate::indicator::{HealthIndicator, IndicatorFuture, IndicatorResult};
 
 /// The last call of each function, as the health module's execution hook saw it.
 ///
-/// Fed by [`ExecutionLog::record`]; the module registers it as an execution hook so that the
-/// detailed health report can show when each function last ran and whether that went well.
+/// Fed by [`ExecutionLog::record`]; the module provides its hook as Inngest middleware so
+/// that the detailed health report can show when each function last ran and how that went.
 ///
 /// # Examples
 ///
 /// ```
-/// use nestling_health::ExecutionLog;
+/// use nestling_health::{ExecutionLog, ExecutionOutcome};
 ///
 /// let log = ExecutionLog::default();
-/// log.record("shop-send-receipt", true);
-/// assert!(log.last("shop-send-receipt").unwrap().succeeded);
+/// log.record("shop-send-receipt", ExecutionOutcome::Completed);
+/// assert!(log.last("shop-send-receipt").unwrap().succeeded());
 /// assert!(log.last("shop-other").is_none());
 /// ```
 #[derive(Debug, Default)]
@@ -30,18 +30,63 @@ pub struct ExecutionLog {
     last: RwLock<HashMap<String, LastExecution>>,
 }
 
+/// How a call of a function ended, as far as the SDK can tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ExecutionOutcome {
+    /// The handler returned a value: the run completed.
+    Completed,
+    /// The handler failed and the run will be retried.
+    Retrying,
+    /// The handler failed and the run failed with it (no retries left, or not retriable).
+    Failed,
+    /// The run was cancelled (known on the embedded engine only).
+    Cancelled,
+}
+
+impl ExecutionOutcome {
+    /// The name shown as `lastOutcome`: `completed`, `retrying`, `failed` or `cancelled`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Completed => "completed",
+            Self::Retrying => "retrying",
+            Self::Failed => "failed",
+            Self::Cancelled => "cancelled",
+        }
+    }
+
+    /// The function's `status` after such a call: `failing` after a failure (final or
+    /// not), `healthy` otherwise.
+    pub fn status(self) -> &'static str {
+        match self {
+            Self::Retrying | Self::Failed => "failing",
+            Self::Completed | Self::Cancelled => "healthy",
+        }
+    }
+}
+
 /// One function's last call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LastExecution {
     /// When the call ended.
     pub at: SystemTime,
-    /// Whether it ended without an error.
-    pub succeeded: bool,
+    /// How it ended.
+    pub outcome: ExecutionOutcome,
+}
+
+impl LastExecution {
+    /// Whether it ended without an error (cancelled runs included).
+    pub fn succeeded(&self) -> bool {
+        matches!(
+            self.outcome,
+            ExecutionOutcome::Completed | ExecutionOutcome::Cancelled
+        )
+    }
 }
 
 impl ExecutionLog {
-    /// Records that `function_id` was just called and whether the call succeeded.
-    pub fn record(&self, function_id: &str, succeeded: bool) {
+    /// Records that a call of `function_id` just ended, and how.
+    pub fn record(&self, function_id: &str, outcome: ExecutionOutcome) {
         let mut last = self
             .last
             .write()
@@ -50,7 +95,7 @@ impl ExecutionLog {
             function_id.to_owned(),
             LastExecution {
                 at: SystemTime::now(),
-                succeeded,
+                outcome,
             },
         );
     }
@@ -215,7 +260,8 @@ impl InngestHealthIndicator {
     }
 
     /// Per-function status for the detailed report: id, name, `healthy` or `failing` (from
-    /// the last execution seen, if any) and when it was.
+    /// the last execution seen, if any), when it was (`lastExecution`) and how it ended
+    /// (`lastOutcome`: `completed`, `retrying`, `failed` or `cancelled`).
     pub fn details(&self) -> Vec<Value> {
         self.service
             .functions()
@@ -225,17 +271,12 @@ impl InngestHealthIndicator {
                     .executions
                     .as_ref()
                     .and_then(|log| log.last(&function.id));
-                let status = match last {
-                    Some(LastExecution {
-                        succeeded: false, ..
-                    }) => "failing",
-                    _ => "healthy",
-                };
                 json!({
                     "id": function.id,
                     "name": function.name,
-                    "status": status,
+                    "status": last.map_or("healthy", |last| last.outcome.status()),
                     "lastExecution": last.map(|last| crate::rfc3339(last.at)),
+                    "lastOutcome": last.map(|last| last.outcome.as_str()),
                 })
             })
             .collect()
@@ -298,8 +339,9 @@ impl HealthIndicator for Check {
 }
 
 /// The execution hook that feeds an [`ExecutionLog`]: every call that returns is recorded
-/// with whether it succeeded. Register it with the Inngest module as a global middleware
-/// (the health module provides one over its service's log).
+/// with how it ended (completed, failed for good or to be retried), and cancelled runs when
+/// the SDK hears of them. The health module provides one over its service's log as Inngest
+/// middleware, which the Inngest module runs for every function.
 #[derive(Debug, Clone)]
 pub struct HealthMiddleware {
     log: Arc<ExecutionLog>,
@@ -322,6 +364,16 @@ impl nestling_inngest::InngestMiddleware for HealthMiddleware {
         run: &nestling_inngest::RunInfo,
         output: &mut Result<Value, nestling_inngest::FunctionError>,
     ) {
-        self.log.record(&run.function_id, output.is_ok());
+        let outcome = match output {
+            Ok(_) => ExecutionOutcome::Completed,
+            Err(error) if run.is_final(error) => ExecutionOutcome::Failed,
+            Err(_) => ExecutionOutcome::Retrying,
+        };
+        self.log.record(&run.function_id, outcome);
+    }
+
+    fn on_run_cancelled(&self, run: &nestling_inngest::CancelledRun) {
+        self.log
+            .record(&run.function_id, ExecutionOutcome::Cancelled);
     }
 }

@@ -5,5 +5,7 @@ mod inngest;
 mod memory;
 
 pub use engine::EngineStorageIndicator;
-pub use inngest::{ExecutionLog, HealthMiddleware, InngestHealthIndicator, LastExecution};
+pub use inngest::{
+    ExecutionLog, ExecutionOutcome, HealthMiddleware, InngestHealthIndicator, LastExecution,
+};
 pub use memory::{DEFAULT_MEMORY_LIMIT_BYTES, MemoryIndicator};
