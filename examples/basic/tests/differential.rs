@@ -47,6 +47,7 @@ impl Example {
             "INNGEST_BASE_URL",
             "INNGEST_SIGNING_KEY",
             "INNGEST_MODE",
+            "NESTLING_ENGINE_DB",
         ] {
             command.env_remove(name);
         }
@@ -73,6 +74,19 @@ impl Drop for Example {
         let _ = self.child.kill();
         let _ = self.child.wait();
         let _ = std::fs::remove_file(&self.log);
+    }
+}
+
+/// The engine's SQLite files, removed when dropped.
+struct Database(PathBuf);
+
+impl Drop for Database {
+    fn drop(&mut self) {
+        for suffix in ["", "-wal", "-shm"] {
+            let mut path = self.0.clone().into_os_string();
+            path.push(suffix);
+            let _ = std::fs::remove_file(path);
+        }
     }
 }
 
@@ -105,9 +119,20 @@ async fn the_welcome_run_is_the_same_on_inngest_dev_and_on_the_embedded_engine()
     ])
     .unwrap_or_else(|e| panic!("{e}"));
 
+    // A database of its own: the example's default (`.nestling/basic-app.sqlite`) keeps the
+    // app URL of the last process that used it, and until the new process has synced, a run
+    // started meanwhile is sent to that stale URL and waits for its retry.
     let engine_port = free_port().unwrap_or_else(|e| panic!("{e}"));
-    let on_engine = Example::start(&[("NESTLING_ENGINE_ADDR", format!("127.0.0.1:{engine_port}"))])
-        .unwrap_or_else(|e| panic!("{e}"));
+    let database = std::env::temp_dir().join(format!(
+        "nestling-example-basic-{}-{engine_port}.sqlite",
+        std::process::id()
+    ));
+    let _database = Database(database.clone());
+    let on_engine = Example::start(&[
+        ("NESTLING_ENGINE_ADDR", format!("127.0.0.1:{engine_port}")),
+        ("NESTLING_ENGINE_DB", database.display().to_string()),
+    ])
+    .unwrap_or_else(|e| panic!("{e}"));
 
     let dev_api = Api::new(ServerKind::InngestDev, dev.url()).unwrap_or_else(|e| panic!("{e}"));
     let engine_api = Api::new(
