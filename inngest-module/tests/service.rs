@@ -412,6 +412,15 @@ async fn the_last_sync_and_the_last_successful_one_are_remembered() {
         .unwrap_err();
     assert!(!service.last_sync().unwrap().succeeded());
     assert!(service.last_successful_sync().unwrap().succeeded());
+    // An in-band sync, answered by the serve endpoint, counts as a success.
+    service.synced_in_band("https://shop.example.com/api/inngest");
+    let in_band = service.last_successful_sync().unwrap();
+    assert_eq!(in_band.url, "https://shop.example.com/api/inngest");
+    assert!(matches!(
+        in_band.outcome,
+        SyncOutcome::Registered { functions: 2, .. }
+    ));
+
     // There is no embedded engine behind this service.
     assert!(service.engine_storage().is_none());
 }

@@ -134,10 +134,17 @@ pub trait InngestService: Send + Sync + 'static {
     /// not register).
     ///
     /// Registrations answered in the response of an in-band sync (Inngest Cloud's `PUT` with
-    /// `X-Inngest-Sync-Kind: in_band`) are made by the serve endpoint, not the service, and
-    /// are not recorded.
+    /// `X-Inngest-Sync-Kind: in_band`) are made by the serve endpoint, not the service; they
+    /// count once the endpoint reports them with [`synced_in_band`](Self::synced_in_band).
     fn last_sync(&self) -> Option<SyncRecord> {
         None
+    }
+
+    /// Records a registration that the serve endpoint answered in band, with the URL the
+    /// server asked for. The server accepts an in-band answer without replying, so it is
+    /// recorded as registered.
+    fn synced_in_band(&self, serve_url: &str) {
+        let _ = serve_url;
     }
 
     /// The last registration that the server accepted.
@@ -406,6 +413,14 @@ impl InngestService for DefaultInngestService {
 
     fn last_sync(&self) -> Option<SyncRecord> {
         self.syncs.read().last.clone()
+    }
+
+    fn synced_in_band(&self, serve_url: &str) {
+        let answered = Ok(RegisterResponse {
+            ok: true,
+            ..RegisterResponse::default()
+        });
+        self.record_sync(serve_url, &answered);
     }
 
     fn last_successful_sync(&self) -> Option<SyncRecord> {
