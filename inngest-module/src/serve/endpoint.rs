@@ -306,6 +306,9 @@ impl ServeState {
             url: request.url,
             feature_observations: None,
         };
+        // The server takes the functions from this answer without replying, so the sync
+        // counts as done once it is answered.
+        self.service.synced_in_band(&response.url);
         let body = serde_json::to_value(response).unwrap_or(Value::Null);
         reply_json(
             ctx,
@@ -391,5 +394,48 @@ impl EventSender for ServiceEvents {
                 .await
                 .map_err(|err| FunctionError::new(err.to_string()))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use poem::http::Method;
+
+    use super::*;
+    use crate::{DefaultInngestService, InngestModuleOptions};
+
+    #[tokio::test]
+    async fn an_answered_in_band_sync_is_recorded_as_the_last_sync() {
+        let options = InngestModuleOptions::new("shop")
+            .resolve(&BTreeMap::from([("INNGEST_DEV", "1")]))
+            .unwrap();
+        let registry = FunctionRegistry::new();
+        let service =
+            Arc::new(DefaultInngestService::new(options, Arc::new(registry.clone())).unwrap());
+        let endpoint =
+            ServeEndpoint::new(Arc::clone(&service) as Arc<dyn InngestService>, registry);
+        assert!(service.last_sync().is_none());
+
+        let bad = Request::builder()
+            .method(Method::PUT)
+            .header(h::SYNC_KIND, h::SYNC_KIND_IN_BAND)
+            .body("not json");
+        assert_eq!(endpoint.call(bad).await.unwrap().status(), 400);
+        assert!(
+            service.last_sync().is_none(),
+            "a rejected sync is not recorded"
+        );
+
+        let sync = Request::builder()
+            .method(Method::PUT)
+            .header(h::SYNC_KIND, h::SYNC_KIND_IN_BAND)
+            .body(r#"{"url": "http://app:3000/api/inngest"}"#);
+        let response = endpoint.call(sync).await.unwrap();
+        assert_eq!(response.status(), 200);
+        let recorded = service.last_sync().expect("the answered sync is recorded");
+        assert_eq!(recorded.url, "http://app:3000/api/inngest");
+        assert!(recorded.succeeded(), "{recorded:?}");
     }
 }
