@@ -58,6 +58,12 @@ pub struct EngineConfig {
     pub call_timeout: Duration,
     /// How many calls to apps may be in flight at once across all functions.
     pub workers: usize,
+    /// Whether calls to apps wait until an app has synced with this process. An engine
+    /// embedded in its app turns it on: the app URLs stored by an earlier process point at a
+    /// port that is gone, and a run started before the restarted app has synced again (an
+    /// event sent at start-up, a run resumed from the database) would fail its first attempt
+    /// there. Timers, events and pauses are handled meanwhile; only calls wait.
+    pub hold_calls_until_sync: bool,
 }
 
 impl Default for EngineConfig {
@@ -74,6 +80,7 @@ impl Default for EngineConfig {
             poll_interval: Some(Duration::from_secs(5)),
             call_timeout: Duration::from_secs(2 * 60 * 60),
             workers: 64,
+            hold_calls_until_sync: false,
         }
     }
 }
@@ -130,6 +137,13 @@ impl EngineConfig {
     /// Sets the time limit of one call to an app.
     pub fn with_call_timeout(mut self, timeout: Duration) -> Self {
         self.call_timeout = timeout;
+        self
+    }
+
+    /// Makes calls to apps wait until an app syncs with this process (see
+    /// [`hold_calls_until_sync`](Self::hold_calls_until_sync)).
+    pub fn with_calls_held_until_sync(mut self, hold: bool) -> Self {
+        self.hold_calls_until_sync = hold;
         self
     }
 }

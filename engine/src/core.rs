@@ -2,6 +2,7 @@
 //! expressions, the HTTP client and the scheduler's wake-up signal.
 
 use std::collections::HashMap;
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, OnceLock};
 
 use parking_lot::{Mutex, RwLock};
@@ -31,6 +32,8 @@ pub(crate) struct Core {
     pub(crate) endings: tokio::sync::broadcast::Sender<(String, crate::RunStatus)>,
     /// `http://host:port` once the listener is bound.
     pub(crate) base_url: OnceLock<String>,
+    /// True while calls wait for the first sync of this process (`hold_calls_until_sync`).
+    pub(crate) calls_held: AtomicBool,
 }
 
 impl std::fmt::Debug for Core {
@@ -51,6 +54,7 @@ impl Core {
             scale: config.time_scale,
             retry_interval: config.retry_interval,
         };
+        let calls_held = AtomicBool::new(config.hold_calls_until_sync);
         let core = Self {
             store,
             config,
@@ -63,6 +67,7 @@ impl Core {
             ulids: Mutex::new(ulid::Generator::new()),
             endings: tokio::sync::broadcast::channel(1024).0,
             base_url: OnceLock::new(),
+            calls_held,
         };
         core.reload_functions()?;
         Ok(core)

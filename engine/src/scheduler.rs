@@ -3,6 +3,7 @@
 //! taken in `order_ms` order, which priority shifts).
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use tokio::sync::{Semaphore, watch};
@@ -49,6 +50,11 @@ fn pick(core: &Arc<Core>, room: usize, now: i64) -> Result<Vec<(Job, Option<Slot
         for job in jobs::due(tx, now, (room * 4).max(16) as i64)? {
             if picked.len() >= room {
                 break;
+            }
+            let is_call = matches!(job.kind, JobKind::Call { .. });
+            if is_call && core.calls_held.load(Ordering::Acquire) {
+                // The sync that releases the calls wakes the loop.
+                continue;
             }
             let mut slots = None;
             if let (JobKind::Call { .. }, Some(run_id)) = (&job.kind, &job.run_id) {

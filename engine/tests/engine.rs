@@ -609,3 +609,54 @@ async fn calls_are_signed_when_a_signing_key_is_set() {
     assert_eq!(run.status, RunStatus::Completed, "{run:?}");
     engine.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_held_until_sync_skip_the_app_url_an_earlier_process_stored() {
+    let db = temp_db("held");
+    let config = |hold: bool| {
+        EngineConfig::default()
+            .with_bind("127.0.0.1:0".parse().unwrap())
+            .with_database(&db)
+            .with_time_scale(0.001)
+            .with_retry_interval(Duration::from_millis(10))
+            .with_poll_interval(None)
+            .with_calls_held_until_sync(hold)
+    };
+
+    // An earlier process: the app synced, then it and the engine went away.
+    let earlier = Engine::start(config(false)).await.unwrap();
+    let gone = app(&earlier, vec![three_steps()]).await;
+    earlier.shutdown().await;
+    gone.stop();
+
+    // The restarted process: an event arrives before the app has synced again.
+    let engine = Engine::start(config(true)).await.unwrap();
+    let id = send(&engine, json!({"name": "test/three", "data": {"n": 1}})).await;
+    let run = eventually("a run for the event", WAIT, || {
+        engine.runs_for_event(&id).unwrap().pop()
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let waiting = engine.wait_for_run(&run.id, Duration::ZERO).await;
+    assert!(
+        waiting.is_err()
+            || waiting
+                .as_ref()
+                .is_ok_and(|r| r.status == RunStatus::Running),
+        "the run must wait for the sync, not call the stored URL: {waiting:?}"
+    );
+
+    let app = app(&engine, vec![three_steps()]).await;
+    let run = engine.wait_for_run(&run.id, WAIT).await.unwrap();
+    assert_eq!(run.status, RunStatus::Completed, "{run:?}");
+    let attempts: Vec<u64> = app
+        .calls()
+        .iter()
+        .map(|call| call["ctx"]["attempt"].as_u64().unwrap_or(u64::MAX))
+        .collect();
+    assert!(
+        attempts.iter().all(|a| *a == 0),
+        "no call went to the stored URL first: attempts {attempts:?}"
+    );
+    engine.shutdown().await;
+}

@@ -246,6 +246,8 @@ pub(crate) fn register_app(core: &Core, mut payload: Value) -> Result<Registered
     core.reload_functions()?;
     core.store
         .write(|tx| crate::executor::schedule_crons(core, tx, now))?;
+    core.calls_held
+        .store(false, std::sync::atomic::Ordering::Release);
     core.wake.notify_one();
     tracing::info!(target: "nestling_engine::registry", app = %app_name, functions = rows.len(), "app synced");
 

@@ -57,7 +57,10 @@ impl EmbeddedEngine {
         let config = EngineConfig::default()
             .with_bind(bind)
             .with_database(&database)
-            .with_poll_interval(None);
+            .with_poll_interval(None)
+            // The app URL stored by the previous run of this app points at a port that is
+            // gone; runs wait for this process's registration instead of failing against it.
+            .with_calls_held_until_sync(true);
         let handle = Engine::start(config)
             .await
             .map_err(|err| Error::EngineStart {
