@@ -31,3 +31,9 @@ pub use nestling_inngest_macros::*;
 /// Private API used by the code that this crate's macros generate. Not covered by semver.
 #[doc(hidden)]
 pub mod __private;
+
+/// The README's Rust examples, compiled and run as doctests so that they cannot drift from the
+/// API they show.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
