@@ -60,10 +60,8 @@
 //! instants recorded, and no clock is moved for the code under test. `step.fetch`, AI
 //! inference and signals fail their step with a message saying they are not supported.
 //!
-//! The runner reaches the SDK through its serve endpoint on a loopback port: the public API
-//! of `nestling-inngest` cannot run a function from a call request in-process (its
-//! `Invocation` is crate-private). A public `ServeEndpoint::execute(fn_id, step_id,
-//! CallRequest) -> ExecutionOutcome` would let it skip the socket and the JSON of the answer.
+//! The runner calls the SDK in-process through `ServeEndpoint::execute`, the code path of the
+//! serve endpoint's POST without the socket, so the answers are the ones Inngest would get.
 
 #![allow(
     clippy::result_large_err,
