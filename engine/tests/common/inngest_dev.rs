@@ -381,18 +381,25 @@ impl Api {
     pub(crate) async fn wait_for_function(&self, slug: &str) -> Result<(), String> {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            let dev = self.get("/dev").await?;
-            let known = dev["functions"]
-                .as_array()
-                .is_some_and(|fns| fns.iter().any(|f| f["slug"] == slug));
-            if known {
-                return Ok(());
-            }
+            // A server started by the app under test (the embedded engine) may not be listening
+            // yet when the first poll goes out, so an unanswered GET counts as "not yet" until
+            // the deadline, like a list without the function.
+            let seen = match self.get("/dev").await {
+                Ok(dev) => {
+                    let known = dev["functions"]
+                        .as_array()
+                        .is_some_and(|fns| fns.iter().any(|f| f["slug"] == slug));
+                    if known {
+                        return Ok(());
+                    }
+                    format!("it lists {}", dev["functions"])
+                }
+                Err(e) => format!("the last poll failed: {e}"),
+            };
             if Instant::now() > deadline {
                 return Err(format!(
-                    "{} did not list function {slug} within 30 s; it lists {}",
-                    self.kind.name(),
-                    dev["functions"]
+                    "{} did not list function {slug} within 30 s; {seen}",
+                    self.kind.name()
                 ));
             }
             tokio::time::sleep(POLL).await;
