@@ -10,6 +10,12 @@
 //!
 //! The tests skip, saying why, only when `node` or `js/sdk-app/node_modules` is missing
 //! (`scripts/setup.d/js-sdk` installs the latter). Every wait is bounded.
+//!
+//! Events are sent and runs read through the same client as the differential tests
+//! (`common/inngest_dev.rs`'s `Api`), pointed at the engine.
+
+#[path = "common/inngest_dev.rs"]
+mod inngest_dev;
 
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -17,6 +23,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures::future::join_all;
+use inngest_dev::{Api, ServerKind};
 use nestling_engine::{Engine, EngineConfig};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -145,11 +152,7 @@ async fn run_all(
     }
 
     let h = Harness {
-        http: reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .build()
-            .map_err(|e| e.to_string())?,
-        base: engine.url(),
+        api: Api::new(ServerKind::Nestling, &engine.url())?,
         app,
         sdk,
     };
@@ -270,106 +273,21 @@ impl App {
     }
 }
 
-/// What the scenarios share: an HTTP client, the engine's URL and the app.
+/// What the scenarios share: the engine's API and the app.
 struct Harness {
-    http: reqwest::Client,
-    base: String,
+    api: Api,
     app: App,
     sdk: &'static str,
 }
 
 impl Harness {
-    async fn get(&self, url: &str) -> Result<Value, String> {
-        self.call("GET", self.http.get(url), url).await
-    }
-
-    async fn post(&self, url: &str, body: &Value) -> Result<Value, String> {
-        self.call("POST", self.http.post(url).json(body), url).await
-    }
-
-    /// Sends a request and reads a JSON answer; any other status than 2xx is an error.
-    async fn call(
-        &self,
-        method: &str,
-        request: reqwest::RequestBuilder,
-        url: &str,
-    ) -> Result<Value, String> {
-        let failed = |e: reqwest::Error| format!("{method} {url}: {e}");
-        let resp = request.send().await.map_err(failed)?;
-        let status = resp.status();
-        let text = resp.text().await.map_err(failed)?;
-        if !status.is_success() {
-            return Err(format!("{method} {url} answered {status}: {text}"));
-        }
-        serde_json::from_str(&text)
-            .map_err(|e| format!("{method} {url} answered invalid JSON ({e}): {text}"))
-    }
-
-    /// Sends events through `POST /e/{key}`; returns their ids.
-    async fn send(&self, events: Value) -> Result<Vec<String>, String> {
-        let answer = self
-            .post(&format!("{}/e/test-event-key", self.base), &events)
-            .await?;
-        let ids: Vec<String> = answer["ids"]
-            .as_array()
-            .map(|ids| {
-                ids.iter()
-                    .filter_map(|id| id.as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default();
-        let sent = events.as_array().map_or(1, Vec::len);
-        if ids.len() != sent || answer["status"] != json!(200) {
-            return Err(format!(
-                "the event API answered {answer} for {sent} event(s)"
-            ));
-        }
-        Ok(ids)
-    }
-
-    async fn send_one(&self, name: &str, data: Value) -> Result<String, String> {
-        Ok(self
-            .send(json!([{ "name": name, "data": data }]))
-            .await?
-            .remove(0))
-    }
-
-    /// The one run an event started, once it exists.
-    async fn run_of(&self, event_id: &str) -> Result<String, String> {
-        let url = format!("{}/v1/events/{event_id}/runs", self.base);
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            let runs = self.get(&url).await?;
-            match runs["data"].as_array().map(Vec::as_slice) {
-                Some([run]) => {
-                    return run["run_id"]
-                        .as_str()
-                        .map(str::to_owned)
-                        .ok_or_else(|| format!("a run without run_id: {run}"));
-                }
-                Some([]) | None => {}
-                Some(more) => {
-                    return Err(format!(
-                        "event {event_id} started {} runs, expected one: {runs}",
-                        more.len()
-                    ));
-                }
-            }
-            if Instant::now() > deadline {
-                return Err(format!("event {event_id} started no run within 15 s"));
-            }
-            tokio::time::sleep(POLL).await;
-        }
-    }
-
-    async fn run(&self, run_id: &str) -> Result<Value, String> {
-        Ok(self.get(&format!("{}/v1/runs/{run_id}", self.base)).await?["data"].take())
-    }
-
-    /// The run once it has ended.
+    /// The run once it has ended. `Api::finished` also waits for the final status to hold for
+    /// a while, because the dev server may flash `Failed` between retries; the engine writes a
+    /// final status once, in the transaction that ends the run, so the first one seen here is
+    /// the last and the scenarios need not pay that wait.
     async fn finished(&self, run_id: &str) -> Result<Value, String> {
         loop {
-            let run = self.run(run_id).await?;
+            let run = self.api.run(run_id).await?;
             if run["status"] != "Running" {
                 return Ok(run);
             }
@@ -379,13 +297,15 @@ impl Harness {
 
     /// Sends an event and waits for the run it started to end.
     async fn outcome(&self, name: &str, data: Value) -> Result<Value, String> {
-        let event = self.send_one(name, data).await?;
-        let run = self.run_of(&event).await?;
+        let event = self.api.send_one(name, data).await?;
+        let run = self.api.run_of(&event).await?;
         self.finished(&run).await
     }
 
     async fn observed(&self) -> Result<Value, String> {
-        self.get(&format!("{}/observed", self.app.origin)).await
+        self.api
+            .get_absolute(&format!("{}/observed", self.app.origin))
+            .await
     }
 
     /// When the app executed one step body of one run (ms timestamps).
@@ -465,18 +385,19 @@ async fn sleep(h: &Harness) -> Outcome {
 async fn wait_received(h: &Harness) -> Outcome {
     let request_id = format!("req-{}-received", h.sdk);
     let event = h
+        .api
         .send_one(
             "js/wait.start",
             json!({ "requestId": request_id, "timeout": "30s" }),
         )
         .await?;
-    let run_id = h.run_of(&event).await?;
+    let run_id = h.api.run_of(&event).await?;
 
     // The approval only counts once the run waits for it, and nothing outside the engine says
     // when that is, so it is sent again until the run ends; a late copy matches nothing.
     let deadline = Instant::now() + Duration::from_secs(20);
     let run = loop {
-        let run = h.run(&run_id).await?;
+        let run = h.api.run(&run_id).await?;
         if run["status"] != "Running" {
             break run;
         }
@@ -485,11 +406,12 @@ async fn wait_received(h: &Harness) -> Outcome {
                 "the run still waits 20 s after the first approval: {run}"
             ));
         }
-        h.send_one(
-            "js/wait.approved",
-            json!({ "requestId": request_id, "by": "alice" }),
-        )
-        .await?;
+        h.api
+            .send_one(
+                "js/wait.approved",
+                json!({ "requestId": request_id, "by": "alice" }),
+            )
+            .await?;
         tokio::time::sleep(Duration::from_millis(300)).await;
     };
     expect_output(&run, &json!({ "approved": true, "by": "alice" }))
@@ -527,7 +449,7 @@ async fn send_event(h: &Harness) -> Outcome {
     let sent = sent
         .as_str()
         .ok_or_else(|| format!("the sent event id is not a string: {sent}"))?;
-    let receiver = h.run_of(sent).await?;
+    let receiver = h.api.run_of(sent).await?;
     let receiver = h.finished(&receiver).await?;
     expect_output(&receiver, &json!({ "orderId": order }))?;
     check(
@@ -645,9 +567,10 @@ async fn on_failure(h: &Harness) -> Outcome {
 async fn cancel_on(h: &Harness) -> Outcome {
     let order = format!("cancel-{}", h.sdk);
     let event = h
+        .api
         .send_one("js/cancel.start", json!({ "orderId": order }))
         .await?;
-    let run_id = h.run_of(&event).await?;
+    let run_id = h.api.run_of(&event).await?;
 
     let deadline = Instant::now() + Duration::from_secs(15);
     while h
@@ -664,7 +587,7 @@ async fn cancel_on(h: &Harness) -> Outcome {
     // As with the approval above: sent again until the run ends.
     let deadline = Instant::now() + Duration::from_secs(15);
     let run = loop {
-        let run = h.run(&run_id).await?;
+        let run = h.api.run(&run_id).await?;
         if run["status"] != "Running" {
             break run;
         }
@@ -673,7 +596,8 @@ async fn cancel_on(h: &Harness) -> Outcome {
                 "the run is still running 15 s after the cancel event: {run}"
             ));
         }
-        h.send_one("js/cancel.stop", json!({ "orderId": order }))
+        h.api
+            .send_one("js/cancel.stop", json!({ "orderId": order }))
             .await?;
         tokio::time::sleep(Duration::from_millis(300)).await;
     };
@@ -685,11 +609,11 @@ async fn batch(h: &Harness) -> Outcome {
     let items: Vec<Value> = (1..=3)
         .map(|n| json!({ "name": "js/batch.item", "data": { "n": n } }))
         .collect();
-    let ids = h.send(Value::Array(items)).await?;
+    let ids = h.api.send(Value::Array(items)).await?;
 
     let mut runs = Vec::new();
     for id in &ids {
-        runs.push(h.run_of(id).await?);
+        runs.push(h.api.run_of(id).await?);
     }
     check(runs.iter().all(|r| *r == runs[0]), || {
         format!("the 3 events went to different runs: {runs:?}")
@@ -703,15 +627,13 @@ async fn batch(h: &Harness) -> Outcome {
 /// so the test need not wait for the next minute.
 async fn cron_invoked(h: &Harness) -> Outcome {
     let answer = h
-        .post(
-            &format!("{}/invoke/{APP_ID}-cron", h.base),
-            &json!({ "data": {} }),
-        )
+        .api
+        .post(&format!("/invoke/{APP_ID}-cron"), &json!({ "data": {} }))
         .await?;
     let event = answer["id"]
         .as_str()
         .ok_or_else(|| format!("the invoke API answered {answer}"))?;
-    let run = h.run_of(event).await?;
+    let run = h.api.run_of(event).await?;
     let run = h.finished(&run).await?;
     expect_status(&run, "Completed")?;
     check(run["output"]["tick"] == "tock", || {

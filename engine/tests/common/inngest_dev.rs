@@ -1,9 +1,10 @@
 //! The real Inngest dev server as a child process, and one account of a finished run that both
 //! it and the Nestling engine can give, so that a test can set the two side by side.
 //!
-//! Three test crates include this file with `#[path]` (the engine's differential test, the
-//! basic example's and the Inngest module's registration test), so that all of them start the
-//! dev server the same way and read runs the same way. Nothing here knows either server's
+//! Several test crates include this file with `#[path]` (the engine's differential and JS SDK
+//! tests, the basic example's differential test and the Inngest module's registration test),
+//! so that all of them start the dev server the same way and send events and read runs the
+//! same way. Nothing here knows either server's
 //! internals: the dev server is read through its REST API and the GraphQL API its own UI uses
 //! (`/v0/gql`, `run { trace }`), the engine through its REST API and the run page of its UI
 //! (`/ui/api/runs/{id}`, which lists the run's history).
@@ -318,7 +319,9 @@ impl Api {
         }
     }
 
-    /// Sends events through `POST /e/{key}`; returns their ids in order.
+    /// Sends events through `POST /e/{key}`; returns their ids in order. Both servers answer
+    /// `{"ids": [...], "status": 200}` once the events are stored; any other answer (fewer ids,
+    /// another status in the body) is an error.
     pub(crate) async fn send(&self, events: Value) -> Result<Vec<String>, String> {
         let answer = self.post(&format!("/e/{EVENT_KEY}"), &events).await?;
         let ids: Vec<String> = answer["ids"]
@@ -330,7 +333,7 @@ impl Api {
             })
             .unwrap_or_default();
         let sent = events.as_array().map_or(1, Vec::len);
-        if ids.len() != sent {
+        if ids.len() != sent || answer["status"] != json!(200) {
             return Err(format!(
                 "the event API of {} answered {answer} for {sent} event(s)",
                 self.kind.name()
