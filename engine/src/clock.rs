@@ -1,12 +1,15 @@
-//! Wall-clock time, time strings and delays, with the time compression used in development
-//! and tests.
+//! The engine's time: the wall clock plus an offset that tests move forward, time strings and
+//! delays, with the time compression used in development and tests.
 
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use nestling_inngest_protocol::Backoff;
 use rand::Rng as _;
 
-/// Milliseconds since the Unix epoch.
+/// Milliseconds since the Unix epoch, on the wall clock. The engine's own decisions use
+/// [`Clock::now`]; only what must match another machine's clock (signatures, the `fetched_at`
+/// of API answers) reads the wall clock directly.
 pub(crate) fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
@@ -21,14 +24,39 @@ pub(crate) fn parse_instant(text: &str) -> Option<i64> {
     nestling_inngest_protocol::duration::parse_instant(text).map(|t| t.timestamp_millis())
 }
 
-/// Delays, compressed by the configured time scale.
-#[derive(Debug, Clone, Copy)]
+/// The engine's clock and its delays, compressed by the configured time scale.
+///
+/// Every due time the engine stores (queued calls, sleeps, timeouts, cron ticks) is read
+/// against [`Clock::now`]: the wall clock plus an offset that only grows. Moving the offset
+/// forward ([`Clock::advance`]) makes whatever falls in the skipped span due at once, as if
+/// that much time had passed, without waiting for it.
+#[derive(Debug, Default)]
 pub(crate) struct Clock {
     pub(crate) scale: f64,
     pub(crate) retry_interval: Option<Duration>,
+    offset_ms: AtomicI64,
 }
 
 impl Clock {
+    pub(crate) fn new(scale: f64, retry_interval: Option<Duration>) -> Self {
+        Self {
+            scale,
+            retry_interval,
+            offset_ms: AtomicI64::new(0),
+        }
+    }
+
+    /// The engine's time, in milliseconds since the Unix epoch.
+    pub(crate) fn now(&self) -> i64 {
+        now_ms() + self.offset_ms.load(Ordering::Acquire)
+    }
+
+    /// Moves the engine's time forward by `by`.
+    pub(crate) fn advance(&self, by: Duration) {
+        let ms = i64::try_from(by.as_millis()).unwrap_or(i64::MAX / 2);
+        self.offset_ms.fetch_add(ms, Ordering::AcqRel);
+    }
+
     /// A delay of `d` in engine time, in milliseconds.
     pub(crate) fn scaled(&self, d: Duration) -> i64 {
         (d.as_secs_f64() * 1000.0 * self.scale).round() as i64
@@ -74,17 +102,21 @@ mod tests {
 
     #[test]
     fn compresses_delays() {
-        let c = Clock {
-            scale: 0.001,
-            retry_interval: None,
-        };
+        let c = Clock::new(0.001, None);
         assert_eq!(c.scaled(Duration::from_secs(3600)), 3600);
         assert!(c.backoff(0) >= 15 && c.backoff(0) <= 45);
-        let fixed = Clock {
-            scale: 1.0,
-            retry_interval: Some(Duration::from_millis(7)),
-        };
+        let fixed = Clock::new(1.0, Some(Duration::from_millis(7)));
         assert_eq!(fixed.backoff(5), 7);
         assert_eq!(c.until(1000, 1000 + 3_600_000), 1000 + 3600);
+    }
+
+    #[test]
+    fn moves_forward_on_demand() {
+        let c = Clock::new(1.0, None);
+        let before = c.now();
+        c.advance(Duration::from_secs(3600));
+        let after = c.now();
+        assert!(after - before >= 3_600_000, "{before} -> {after}");
+        assert!(after - now_ms() >= 3_600_000 - 5);
     }
 }

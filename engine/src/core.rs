@@ -50,10 +50,7 @@ impl Core {
             .timeout(config.call_timeout)
             .build()
             .map_err(|e| crate::Error::Io(std::io::Error::other(e)))?;
-        let clock = Clock {
-            scale: config.time_scale,
-            retry_interval: config.retry_interval,
-        };
+        let clock = Clock::new(config.time_scale, config.retry_interval);
         let calls_held = AtomicBool::new(config.hold_calls_until_sync);
         let core = Self {
             store,

@@ -8,11 +8,10 @@ use serde_json::{Value, json};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::clock::now_ms;
 use crate::config::EngineConfig;
 use crate::core::Core;
 use crate::error::{Error, Result};
-use crate::store::{RunRow, RunStatus, Store, events, jobs, runs};
+use crate::store::{CHECKPOINT_INTERVAL, RunRow, RunStatus, Store, events, jobs, runs};
 use crate::sync::SyncReport;
 use crate::{api, executor, lifecycle, scheduler, sync};
 
@@ -50,7 +49,7 @@ impl Engine {
     /// is taken.
     pub async fn start(config: EngineConfig) -> Result<EngineHandle> {
         let store = Store::open(&config.database)?;
-        let requeued = store.write(|tx| jobs::unclaim_all(tx))?;
+        let queued = store.write(|tx| jobs::unclaim_all(tx))?;
 
         let listener = tokio::net::TcpListener::bind(config.bind)
             .await
@@ -66,7 +65,7 @@ impl Engine {
         let core = Arc::new(Core::new(config, store)?);
         let _ = core.base_url.set(format!("http://{addr}"));
         core.store
-            .write(|tx| executor::schedule_crons(&core, tx, now_ms()))?;
+            .write(|tx| executor::schedule_crons(&core, tx, core.clock.now()))?;
 
         let (stop_tx, stop_rx) = watch::channel(false);
         let mut tasks = Vec::new();
@@ -98,6 +97,7 @@ impl Engine {
                 }
             }
         }));
+        tasks.push(tokio::spawn(checkpoints(core.clone(), stop_rx.clone())));
         if let Some(interval) = core.config.poll_interval {
             tasks.push(tokio::spawn(sync::poll(core.clone(), interval, stop_rx)));
         }
@@ -107,7 +107,7 @@ impl Engine {
             addr = %addr,
             events = %format!("http://{addr}/e/<key>"),
             database = %core.config.database.display(),
-            requeued,
+            queued,
             "engine started"
         );
         Ok(EngineHandle {
@@ -116,6 +116,23 @@ impl Engine {
             stop: stop_tx,
             tasks,
         })
+    }
+}
+
+/// Checkpoints the WAL every [`CHECKPOINT_INTERVAL`] while there are new commits, and once
+/// more on the way out.
+async fn checkpoints(core: Arc<Core>, mut shutdown: watch::Receiver<bool>) {
+    loop {
+        let stopping = tokio::select! {
+            () = tokio::time::sleep(CHECKPOINT_INTERVAL) => false,
+            _ = shutdown.changed() => true,
+        };
+        if let Err(e) = core.store.checkpoint() {
+            tracing::warn!(target: "nestling_engine::store", error = %e, "checkpointing the database failed; will try again");
+        }
+        if stopping {
+            return;
+        }
     }
 }
 
@@ -268,6 +285,37 @@ impl EngineHandle {
         }
     }
 
+    /// Moves the engine's clock forward by `by`, as if that much time had passed: cron ticks,
+    /// sleeps, wait and invoke timeouts, retries and flow-control windows that fall within
+    /// it come due at once (each still runs its course: a cron tick starts its run, which is
+    /// then called like any other). The clock never goes back, and the wall clock keeps
+    /// running underneath; times the engine writes after this (run and event timestamps) are
+    /// on the moved clock. Meant for tests, so that a daily cron function can be seen running
+    /// on its tick without waiting for it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use nestling_engine::{Engine, EngineConfig};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), nestling_engine::Error> {
+    /// let db = std::env::temp_dir().join(format!("nestling-doc-clock-{}.sqlite", std::process::id()));
+    /// let engine = Engine::start(
+    ///     EngineConfig::default().with_bind("127.0.0.1:0".parse().unwrap()).with_database(db),
+    /// )
+    /// .await?;
+    /// engine.advance_clock(Duration::from_secs(24 * 3600)); // tomorrow's ticks are due now
+    /// engine.shutdown().await;
+    /// # Ok(()) }
+    /// ```
+    pub fn advance_clock(&self, by: Duration) {
+        self.core.clock.advance(by);
+        self.core.wake.notify_one();
+        tracing::debug!(target: "nestling_engine::clock", advanced_ms = by.as_millis() as u64, "clock moved forward");
+    }
+
     /// Stops the API, the scheduler and polling. Calls in flight are abandoned; their jobs
     /// run again on the next start, from the last stored step.
     pub async fn shutdown(self) {
@@ -281,7 +329,7 @@ impl EngineHandle {
 
 /// Cancels a run; returns its state afterwards, or `None` when it does not exist.
 pub(crate) fn cancel_run(core: &Core, id: &str) -> Result<Option<RunRow>> {
-    let now = now_ms();
+    let now = core.clock.now();
     let out = core.store.write(|tx| {
         let Some(run) = runs::run(tx, id)? else {
             return Ok(None);

@@ -182,7 +182,7 @@ pub(crate) fn create_run(
 
 /// Queues the next discovery call of a run (deduped by the stack length it will see).
 pub(crate) fn discover(tx: &Connection, run_id: &str, now: i64) -> Result<()> {
-    let len = runs::steps(tx, run_id)?.len();
+    let len = runs::step_count(tx, run_id)?;
     jobs::enqueue(
         tx,
         &NewJob {

@@ -6,7 +6,6 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 
 use crate::api::register::{Registered, SERVER_KIND, register_app};
-use crate::clock::now_ms;
 use crate::core::Core;
 use crate::error::{Error, Result};
 use crate::store::apps;
@@ -23,7 +22,7 @@ pub struct SyncReport {
 
 /// Pings `url` so the app registers, and records the URL for polling.
 pub(crate) async fn sync_url(core: &Core, url: &str) -> Result<SyncReport> {
-    let now = now_ms();
+    let now = core.clock.now();
     core.store.write(|tx| apps::add_app_url(tx, url, now))?;
     let result = ping(core, url).await;
     let error = result.as_ref().err().map(ToString::to_string);

@@ -87,14 +87,6 @@ const KNOWN: &[Known] = &[
                 && (d.attempts, d.op.is_none(), &d.id) == (e.attempts, e.op.is_none(), &e.id)
         },
     },
-    Known {
-        run: "cancel-on",
-        field: "output",
-        why: "a cancelled run has no output on inngest dev (`{}`); the engine keeps the \
-              reason as the run's error, `{name: Cancelled, message: cancelled by event …}` \
-              (engine/src/api/runs.rs `run_json` shows `error` for Cancelled runs)",
-        shape: |dev, engine| dev.output == json!({}) && engine.output["name"] == "Cancelled",
-    },
 ];
 
 /// With v4's checkpointing on, only the steps that needed the server show in the dev server's

@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{AppFn, Flow, TestApp, eventually, temp_db};
+use common::{AppFn, Flow, TestApp, eventually, get_json, temp_db};
 use nestling_engine::{Engine, EngineConfig, EngineHandle, RunStatus, RunSummary};
 use serde_json::{Value, json};
 
@@ -83,40 +83,19 @@ async fn a_three_step_function_runs_each_step_once_and_completes() {
     );
 
     // The REST API shows the same, in the dev server's shapes.
-    let http = reqwest::Client::new();
-    let runs: Value = http
-        .get(format!("{}/v1/events/{id}/runs", engine.url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let runs: Value = get_json(format!("{}/v1/events/{id}/runs", engine.url())).await;
     assert_eq!(runs["data"][0]["run_id"], json!(run.id));
     assert_eq!(runs["data"][0]["status"], "Completed");
-    let one: Value = http
-        .get(format!("{}/v1/runs/{}", engine.url(), run.id))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let one: Value = get_json(format!("{}/v1/runs/{}", engine.url(), run.id)).await;
     assert_eq!(one["data"]["output"]["b"], 50);
     assert!(one["data"]["ended_at"].is_string());
 
     // Finishing emitted inngest/function.finished.
-    let events: Value = http
-        .get(format!(
-            "{}/v1/events?name=inngest/function.finished",
-            engine.url()
-        ))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let events: Value = get_json(format!(
+        "{}/v1/events?name=inngest/function.finished",
+        engine.url()
+    ))
+    .await;
     assert_eq!(events["data"][0]["data"]["run_id"], json!(run.id));
     assert_eq!(events["data"][0]["data"]["result"]["c"], "done");
     engine.shutdown().await;
@@ -444,6 +423,25 @@ async fn cancel_on_events_and_the_cancel_api_stop_runs() {
         engine.run(&run_b.id).unwrap().unwrap().status,
         RunStatus::Running
     );
+
+    // The REST API shows a cancelled run's output as the dev server does (`{}`); the reason
+    // stays with the handle and in the run's history.
+    let rest: Value = get_json(format!("{}/v1/runs/{}", engine.url(), run_a.id)).await;
+    assert_eq!(rest["data"]["status"], "Cancelled", "{rest}");
+    assert_eq!(rest["data"]["output"], json!({}), "{rest}");
+    let reason = a_done.error.expect("a cancelled run keeps its reason");
+    assert!(
+        reason["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("cancelled by event test/stop")),
+        "{reason}"
+    );
+    let detail: Value = get_json(format!("{}/ui/api/runs/{}", engine.url(), run_a.id)).await;
+    let ended = detail["history"]
+        .as_array()
+        .and_then(|rows| rows.iter().find(|r| r["kind"] == "FunctionCancelled"))
+        .unwrap_or_else(|| panic!("no FunctionCancelled row in {detail}"));
+    assert_eq!(ended["data"], reason);
 
     let resp = reqwest::Client::new()
         .delete(format!("{}/v1/runs/{}", engine.url(), run_b.id))

@@ -83,7 +83,7 @@ pub(crate) fn accept_events(
             )),
         ));
     }
-    let now = now_ms();
+    let now = core.clock.now();
     let seeded = seeded_ids(seed, list.len());
 
     let out = core.store.write(|tx| {
@@ -184,7 +184,7 @@ pub(crate) async fn invoke(
         .filter(Value::is_object)
         .unwrap_or_else(|| json!({}));
     data["_inngest"] = json!({"fn_id": f.slug});
-    let now = now_ms();
+    let now = core.clock.now();
     let event = json!({"name": ingest::FN_INVOKED, "data": data, "user": {}, "ts": now});
     let result = core.store.write(|tx| {
         let id = core.ulid();

@@ -9,7 +9,6 @@ use poem::{Request, Response, handler};
 use serde_json::{Value, json};
 
 use super::{authorised, error_response, json_response};
-use crate::clock::now_ms;
 use crate::core::Core;
 use crate::error::Result;
 use crate::function::FunctionDef;
@@ -108,7 +107,7 @@ fn function_uuid(app_id: &str, slug: &str) -> String {
 
 /// Validates and stores an app's config (also used for in-band sync answers).
 pub(crate) fn register_app(core: &Core, mut payload: Value) -> Result<Registered> {
-    let now = now_ms();
+    let now = core.clock.now();
     let app_name = payload
         .get("appName")
         .and_then(Value::as_str)

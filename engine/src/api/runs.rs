@@ -10,16 +10,24 @@ use serde_json::{Map, Value, json};
 
 use super::events::envelope;
 use super::{authorised, error_response, json_response, rfc3339};
-use crate::clock::now_ms;
 use crate::core::Core;
 use crate::lifecycle::history;
 use crate::store::{RunRow, RunStatus, events, runs};
 
 /// A run as the REST API shows it.
+///
+/// `output` is what the run ended with, as the dev server shows it: the return value of a
+/// completed run, the error of a failed one, and `{}` for a cancelled run. The dev server
+/// reads `output` from the run's finish record, and a cancellation finishes a run without
+/// one; the engine does the same here. Why a run was cancelled (an event, the API, a
+/// timeout, a newer singleton) is kept in its history, shown on the run's page of the UI
+/// (`/ui/api/runs/{id}`, a `FunctionCancelled` row), and in
+/// [`RunSummary::error`](crate::RunSummary::error).
 pub(crate) fn run_json(run: &RunRow, event_id: Option<&str>) -> Value {
     let output = match run.status {
-        RunStatus::Failed | RunStatus::Cancelled => run.error.clone(),
-        _ => run.output.clone(),
+        RunStatus::Failed => run.error.clone(),
+        RunStatus::Cancelled => Some(json!({})),
+        RunStatus::Completed | RunStatus::Running => run.output.clone(),
     };
     let mut v = json!({
         "run_id": run.id,
@@ -138,7 +146,7 @@ pub(crate) async fn checkpoint(
             );
         }
     };
-    let now = now_ms();
+    let now = core.clock.now();
     let result = core.store.write(|tx| {
         let Some(run) = runs::run(tx, &id)? else {
             return Ok(Some(StatusCode::NOT_FOUND));
@@ -146,6 +154,8 @@ pub(crate) async fn checkpoint(
         if run.status != RunStatus::Running {
             return Ok(Some(StatusCode::CONFLICT));
         }
+        // Checkpoints come during the run's first call, before its answer marks it started.
+        crate::executor::started(tx, &run.id, &run.function_slug, now)?;
         for op in payload
             .get("steps")
             .and_then(Value::as_array)

@@ -9,7 +9,6 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use crate::clock::now_ms;
 use crate::core::Core;
 use crate::error::Result;
 use crate::function::{FunctionDef, Trigger};
@@ -20,21 +19,27 @@ use crate::store::{
 use crate::{flow, ingest};
 use request::CallTarget;
 
-/// Runs one claimed job to its end. Errors are logged: the job stays claimed until restart
-/// rather than being lost.
-pub(crate) async fn process(core: Arc<Core>, job: Job) {
+/// Runs one claimed job to its end; returns false when it failed. Errors are logged: the job
+/// stays claimed until restart rather than being lost.
+pub(crate) async fn process(core: Arc<Core>, job: Job) -> bool {
     let result = match &job.kind {
         JobKind::Call { step_id, attempt } => call(&core, &job, step_id, *attempt).await,
-        _ => core.store.write(|tx| timer(&core, tx, &job, now_ms())),
+        _ => core
+            .store
+            .write(|tx| timer(&core, tx, &job, core.clock.now())),
     };
-    if let Err(e) = result {
-        tracing::error!(target: "nestling_engine::executor", job = %job.key, error = %e, "job failed; it will be retried after a restart");
+    match result {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::error!(target: "nestling_engine::executor", job = %job.key, error = %e, "job failed; it will be retried after a restart");
+            false
+        }
     }
 }
 
 async fn call(core: &Core, job: &Job, step_id: &str, attempt: u32) -> Result<()> {
     let run_id = job.run_id.clone().unwrap_or_default();
-    let now = now_ms();
+    let now = core.clock.now();
 
     let loaded = core.store.read(|c| {
         let Some(run) = runs::run(c, &run_id)? else {
@@ -58,29 +63,16 @@ async fn call(core: &Core, job: &Job, step_id: &str, attempt: u32) -> Result<()>
         });
     };
 
-    if run.started_ms.is_none() {
-        if let Some(limit) = FunctionDef::duration(f.timeouts.start.as_deref())
-            && now - run.created_ms > core.clock.scaled(limit)
-        {
-            return core.store.write(|tx| {
-                    let reason = json!({"name": "Cancelled", "message": "timeouts.start elapsed before the run started"});
-                    lifecycle::cancel(core, tx, &run, reason, now)?;
-                    jobs::delete(tx, job.id)
-                });
-        }
-        core.store.write(|tx| {
-            runs::set_started(tx, &run.id, now)?;
-            history(
-                tx,
-                &run.id,
-                now,
-                "FunctionStarted",
-                None,
-                Some(&f.slug),
-                None,
-                None,
-            )
-        })?;
+    let first_call = run.started_ms.is_none();
+    if first_call
+        && let Some(limit) = FunctionDef::duration(f.timeouts.start.as_deref())
+        && now - run.created_ms > core.clock.scaled(limit)
+    {
+        return core.store.write(|tx| {
+            let reason = json!({"name": "Cancelled", "message": "timeouts.start elapsed before the run started"});
+            lifecycle::cancel(core, tx, &run, reason, now)?;
+            jobs::delete(tx, job.id)
+        });
     }
 
     let target = CallTarget {
@@ -88,13 +80,20 @@ async fn call(core: &Core, job: &Job, step_id: &str, attempt: u32) -> Result<()>
         step_id: step_id.to_owned(),
         attempt,
     };
-    let req = request::build(core, &f, &run, &evs, &steps, &target);
+    let req = request::build(core, &f, &run, evs, steps, &target);
     tracing::debug!(target: "nestling_engine::executor", run_id = %run.id, step = step_id, attempt, "calling app");
     let answer = response::send(core, req).await;
 
-    let now = now_ms();
+    let called_at = now;
+    let now = core.clock.now();
     core.store.write(|tx| {
         jobs::delete(tx, job.id)?;
+        // The start is written with the first answer rather than in a transaction of its own
+        // before the call: the run started when it was called (`called_at`), and a crash
+        // during that call leaves it unstarted, to be started by the retried call.
+        if first_call {
+            started(tx, &run.id, &f.slug, called_at)?;
+        }
         let Some(mut run) = runs::run(tx, &run_id)? else {
             return Ok(());
         };
@@ -103,6 +102,24 @@ async fn call(core: &Core, job: &Job, step_id: &str, attempt: u32) -> Result<()>
         }
         ops::apply(core, tx, &mut run, &f, &target, answer, now)
     })
+}
+
+/// Marks a run started at `at`, once: the first call's answer or the first checkpoint the SDK
+/// sends during that call, whichever comes first.
+pub(crate) fn started(tx: &rusqlite::Connection, run_id: &str, slug: &str, at: i64) -> Result<()> {
+    if runs::set_started(tx, run_id, at)? {
+        history(
+            tx,
+            run_id,
+            at,
+            "FunctionStarted",
+            None,
+            Some(slug),
+            None,
+            None,
+        )?;
+    }
+    Ok(())
 }
 
 fn timer(core: &Core, tx: &rusqlite::Connection, job: &Job, now: i64) -> Result<()> {

@@ -30,7 +30,7 @@ fn retry(
 ) -> Result<()> {
     let next = target.attempt + 1;
     let at = now + delay.unwrap_or_else(|| core.clock.backoff(target.attempt));
-    let len = runs::steps(tx, &run.id)?.len();
+    let len = runs::step_count(tx, &run.id)?;
     jobs::enqueue(
         tx,
         &NewJob {
@@ -241,7 +241,7 @@ impl OpCtx<'_> {
                 self.memo(run, &hash, json!({"error": error}), "StepFailed", name)
             }
             "StepPlanned" => {
-                if runs::steps(tx, &run.id)?.iter().any(|(h, _)| *h == hash) {
+                if runs::has_step(tx, &run.id, &hash)? {
                     return Ok(());
                 }
                 jobs::enqueue(

@@ -47,54 +47,35 @@ pub(crate) fn call_url(base: &str, slug: &str, step_id: &str) -> String {
     url.to_string()
 }
 
-/// Builds the request body of §1.5 and its headers.
+/// Builds the request body of §1.5 and its headers. The events and steps are moved into the
+/// body, which is serialised once; only a body over [`INLINE_STATE_LIMIT`] is built a second
+/// time, without them (`use_api`).
 pub(crate) fn build(
     core: &Core,
     f: &FunctionDef,
     run: &RunRow,
-    events: &[EventRow],
-    steps: &[(String, Value)],
+    events: Vec<EventRow>,
+    steps: Vec<(String, Value)>,
     target: &CallTarget,
 ) -> CallRequest {
-    let bodies: Vec<Value> = events.iter().map(|e| e.body.clone()).collect();
-    let stack: Vec<&str> = steps.iter().map(|(h, _)| h.as_str()).collect();
-    let mut memo = Map::new();
-    for (h, v) in steps {
-        memo.insert(h.clone(), v.clone());
-    }
-
-    let inline_size: usize = bodies
-        .iter()
-        .chain(memo.values())
-        .map(|v| v.to_string().len())
-        .sum();
-    let use_api = inline_size > INLINE_STATE_LIMIT;
+    let stack: Vec<String> = steps.iter().map(|(h, _)| h.clone()).collect();
+    let bodies: Vec<Value> = events.into_iter().map(|e| e.body).collect();
+    let memo: Map<String, Value> = steps.into_iter().collect();
     let request_id = core.ulid();
 
-    let ctx = json!({
-        "run_id": run.id,
-        "fn_id": f.id,
-        "env": "",
-        "step_id": target.step_id,
-        "attempt": target.attempt,
-        "max_attempts": f.max_attempts,
-        "stack": {"stack": stack, "current": stack.len()},
-        "qi_id": target.job_key,
-        "request_id": request_id,
-        "job_id": target.job_key,
-        "disable_immediate_execution": run.force_plan,
-        "use_api": use_api,
-    });
-    let body = json!({
-        "event": if use_api { json!({}) } else { bodies.first().cloned().unwrap_or_else(|| json!({})) },
-        "events": if use_api { Vec::new() } else { bodies },
-        "steps": if use_api { Map::new() } else { memo },
-        "defers": {},
-        "ctx": ctx,
-        "version": run.version,
-        "use_api": use_api,
-    });
-    let body = crate::wire::canonical_json(&body);
+    let mut body = body_json(f, run, target, &request_id, &stack, bodies, memo, false);
+    if body.len() > INLINE_STATE_LIMIT {
+        body = body_json(
+            f,
+            run,
+            target,
+            &request_id,
+            &stack,
+            Vec::new(),
+            Map::new(),
+            true,
+        );
+    }
 
     let mut headers = vec![
         ("Content-Type", "application/json".to_owned()),
@@ -122,6 +103,50 @@ pub(crate) fn build(
         body,
         headers,
     }
+}
+
+/// The canonical body: with the events and memoised steps inline, or (`use_api`) without them,
+/// for the SDK to fetch through the `/v0/runs` API.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one argument per part of the body"
+)]
+fn body_json(
+    f: &FunctionDef,
+    run: &RunRow,
+    target: &CallTarget,
+    request_id: &str,
+    stack: &[String],
+    bodies: Vec<Value>,
+    memo: Map<String, Value>,
+    use_api: bool,
+) -> Vec<u8> {
+    let current = stack.len();
+    let ctx = json!({
+        "run_id": run.id,
+        "fn_id": f.id,
+        "env": "",
+        "step_id": target.step_id,
+        "attempt": target.attempt,
+        "max_attempts": f.max_attempts,
+        "stack": {"stack": stack, "current": current},
+        "qi_id": target.job_key,
+        "request_id": request_id,
+        "job_id": target.job_key,
+        "disable_immediate_execution": run.force_plan,
+        "use_api": use_api,
+    });
+    let event = bodies.first().cloned().unwrap_or_else(|| json!({}));
+    let body = json!({
+        "event": event,
+        "events": bodies,
+        "steps": memo,
+        "defers": {},
+        "ctx": ctx,
+        "version": run.version,
+        "use_api": use_api,
+    });
+    crate::wire::canonical_json(&body)
 }
 
 #[cfg(test)]

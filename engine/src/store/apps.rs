@@ -1,8 +1,9 @@
 //! Synced apps, the URLs to ping, and their functions.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, params};
 use serde_json::Value;
 
+use super::{exec, one};
 use crate::error::Result;
 
 /// One synced app.
@@ -75,12 +76,12 @@ fn decode_fns(rows: Vec<(FunctionRow, String)>) -> Result<Vec<FunctionRow>> {
 
 pub(crate) fn app_by_name(conn: &Connection, name: &str) -> Result<Option<AppRow>> {
     let sql = format!("SELECT {APP_COLS} FROM apps WHERE name = ?1");
-    Ok(conn.query_row(&sql, [name], app_from_row).optional()?)
+    one(conn, &sql, [name], app_from_row)
 }
 
 pub(crate) fn apps(conn: &Connection) -> Result<Vec<AppRow>> {
     let sql = format!("SELECT {APP_COLS} FROM apps ORDER BY name");
-    let mut stmt = conn.prepare(&sql)?;
+    let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt
         .query_map([], app_from_row)?
         .collect::<Result<Vec<_>, _>>()?;
@@ -88,7 +89,8 @@ pub(crate) fn apps(conn: &Connection) -> Result<Vec<AppRow>> {
 }
 
 pub(crate) fn upsert_app(conn: &Connection, app: &AppRow) -> Result<()> {
-    conn.execute(
+    exec(
+        conn,
         "INSERT INTO apps (id, name, url, sdk, framework, app_version, checksum, synced_ms, error)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
          ON CONFLICT(id) DO UPDATE SET name = ?2, url = ?3, sdk = ?4, framework = ?5,
@@ -116,31 +118,33 @@ pub(crate) fn replace_functions(
     functions: &[(String, String, Value)],
     new_id: impl Fn(&str) -> String,
 ) -> Result<Vec<FunctionRow>> {
-    conn.execute(
+    exec(
+        conn,
         "UPDATE functions SET archived = 1 WHERE app_id = ?1",
         [app_id],
     )?;
 
     for (slug, name, config) in functions {
         let text = config.to_string();
-        let existing: Option<(String, String, i64)> = conn
-            .query_row(
-                "SELECT id, config, version FROM functions WHERE slug = ?1",
-                [slug],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
-            .optional()?;
+        let existing: Option<(String, String, i64)> = one(
+            conn,
+            "SELECT id, config, version FROM functions WHERE slug = ?1",
+            [slug],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
         match existing {
             Some((id, old, version)) => {
                 let version = if old == text { version } else { version + 1 };
-                conn.execute(
+                exec(
+                    conn,
                     "UPDATE functions SET app_id = ?2, name = ?3, config = ?4, version = ?5,
                        archived = 0 WHERE id = ?1",
                     params![id, app_id, name, text, version],
                 )?;
             }
             None => {
-                conn.execute(
+                exec(
+                    conn,
                     "INSERT INTO functions (id, app_id, slug, name, config, version, archived)
                      VALUES (?1, ?2, ?3, ?4, ?5, 1, 0)",
                     params![new_id(slug), app_id, slug, name, text],
@@ -154,7 +158,7 @@ pub(crate) fn replace_functions(
 
 pub(crate) fn functions_of_app(conn: &Connection, app_id: &str) -> Result<Vec<FunctionRow>> {
     let sql = format!("SELECT {FN_COLS} FROM functions WHERE app_id = ?1 AND archived = 0");
-    let mut stmt = conn.prepare(&sql)?;
+    let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt
         .query_map([app_id], fn_from_row)?
         .collect::<Result<Vec<_>, _>>()?;
@@ -163,7 +167,7 @@ pub(crate) fn functions_of_app(conn: &Connection, app_id: &str) -> Result<Vec<Fu
 
 pub(crate) fn active_functions(conn: &Connection) -> Result<Vec<FunctionRow>> {
     let sql = format!("SELECT {FN_COLS} FROM functions WHERE archived = 0 ORDER BY slug");
-    let mut stmt = conn.prepare(&sql)?;
+    let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt
         .query_map([], fn_from_row)?
         .collect::<Result<Vec<_>, _>>()?;
@@ -173,12 +177,13 @@ pub(crate) fn active_functions(conn: &Connection) -> Result<Vec<FunctionRow>> {
 /// Finds a function by its UUID or its composite slug, archived ones included.
 pub(crate) fn function(conn: &Connection, id_or_slug: &str) -> Result<Option<FunctionRow>> {
     let sql = format!("SELECT {FN_COLS} FROM functions WHERE id = ?1 OR slug = ?1");
-    let row = conn.query_row(&sql, [id_or_slug], fn_from_row).optional()?;
+    let row = one(conn, &sql, [id_or_slug], fn_from_row)?;
     Ok(decode_fns(row.into_iter().collect())?.pop())
 }
 
 pub(crate) fn add_app_url(conn: &Connection, url: &str, now: i64) -> Result<()> {
-    conn.execute(
+    exec(
+        conn,
         "INSERT INTO app_urls (url, added_ms) VALUES (?1, ?2) ON CONFLICT(url) DO NOTHING",
         params![url, now],
     )?;
@@ -186,7 +191,8 @@ pub(crate) fn add_app_url(conn: &Connection, url: &str, now: i64) -> Result<()> 
 }
 
 pub(crate) fn set_app_url_error(conn: &Connection, url: &str, error: Option<&str>) -> Result<()> {
-    conn.execute(
+    exec(
+        conn,
         "UPDATE app_urls SET last_error = ?2 WHERE url = ?1",
         params![url, error],
     )?;
@@ -194,7 +200,7 @@ pub(crate) fn set_app_url_error(conn: &Connection, url: &str, error: Option<&str
 }
 
 pub(crate) fn app_urls(conn: &Connection) -> Result<Vec<(String, Option<String>)>> {
-    let mut stmt = conn.prepare("SELECT url, last_error FROM app_urls ORDER BY added_ms")?;
+    let mut stmt = conn.prepare_cached("SELECT url, last_error FROM app_urls ORDER BY added_ms")?;
     let rows = stmt
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<Vec<_>, _>>()?;

@@ -1,8 +1,9 @@
 //! Received events, stored as the full event object the SDKs are sent.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, params};
 use serde_json::Value;
 
+use super::{exec, one};
 use crate::error::Result;
 
 /// One stored event. `id` is the internal ULID the event API returned.
@@ -29,7 +30,8 @@ fn decode(row: (String, String, String, i64)) -> Result<EventRow> {
 }
 
 pub(crate) fn insert_event(conn: &Connection, event: &EventRow) -> Result<()> {
-    conn.execute(
+    exec(
+        conn,
         "INSERT INTO events (id, name, body, received_ms) VALUES (?1, ?2, ?3, ?4)",
         params![
             event.id,
@@ -42,13 +44,12 @@ pub(crate) fn insert_event(conn: &Connection, event: &EventRow) -> Result<()> {
 }
 
 pub(crate) fn event(conn: &Connection, id: &str) -> Result<Option<EventRow>> {
-    let row = conn
-        .query_row(
-            "SELECT id, name, body, received_ms FROM events WHERE id = ?1",
-            [id],
-            from_row,
-        )
-        .optional()?;
+    let row = one(
+        conn,
+        "SELECT id, name, body, received_ms FROM events WHERE id = ?1",
+        [id],
+        from_row,
+    )?;
     row.map(decode).transpose()
 }
 
@@ -64,7 +65,7 @@ pub(crate) fn events(conn: &Connection, ids: &[String]) -> Result<Vec<EventRow>>
 }
 
 pub(crate) fn recent_events(conn: &Connection, limit: i64) -> Result<Vec<EventRow>> {
-    let mut stmt = conn.prepare(
+    let mut stmt = conn.prepare_cached(
         "SELECT id, name, body, received_ms FROM events ORDER BY received_ms DESC, id DESC
          LIMIT ?1",
     )?;
@@ -75,7 +76,8 @@ pub(crate) fn recent_events(conn: &Connection, limit: i64) -> Result<Vec<EventRo
 }
 
 pub(crate) fn link_run(conn: &Connection, event_id: &str, run_id: &str) -> Result<()> {
-    conn.execute(
+    exec(
+        conn,
         "INSERT OR IGNORE INTO run_events (event_id, run_id) VALUES (?1, ?2)",
         params![event_id, run_id],
     )?;
@@ -84,7 +86,7 @@ pub(crate) fn link_run(conn: &Connection, event_id: &str, run_id: &str) -> Resul
 
 pub(crate) fn runs_of_event(conn: &Connection, event_id: &str) -> Result<Vec<String>> {
     let mut stmt =
-        conn.prepare("SELECT run_id FROM run_events WHERE event_id = ?1 ORDER BY run_id")?;
+        conn.prepare_cached("SELECT run_id FROM run_events WHERE event_id = ?1 ORDER BY run_id")?;
     let rows = stmt
         .query_map([event_id], |r| r.get(0))?
         .collect::<Result<Vec<String>, _>>()?;

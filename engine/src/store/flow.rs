@@ -1,7 +1,8 @@
 //! Flow-control state: idempotency keys, limiter state and event buffers (debounce, batches).
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, params};
 
+use super::{exec, one};
 use crate::error::Result;
 
 /// Claims `key` in `scope` until `expires_ms`. Returns false when it is already held.
@@ -12,11 +13,13 @@ pub(crate) fn claim_key(
     now: i64,
     expires_ms: i64,
 ) -> Result<bool> {
-    conn.execute(
+    exec(
+        conn,
         "DELETE FROM keys WHERE scope = ?1 AND key = ?2 AND expires_ms < ?3",
         params![scope, key, now],
     )?;
-    let n = conn.execute(
+    let n = exec(
+        conn,
         "INSERT OR IGNORE INTO keys (scope, key, expires_ms) VALUES (?1, ?2, ?3)",
         params![scope, key, expires_ms],
     )?;
@@ -24,16 +27,18 @@ pub(crate) fn claim_key(
 }
 
 pub(crate) fn limiter(conn: &Connection, scope: &str) -> Result<Option<serde_json::Value>> {
-    let text: Option<String> = conn
-        .query_row("SELECT state FROM limiter WHERE scope = ?1", [scope], |r| {
-            r.get(0)
-        })
-        .optional()?;
+    let text: Option<String> = one(
+        conn,
+        "SELECT state FROM limiter WHERE scope = ?1",
+        [scope],
+        |r| r.get(0),
+    )?;
     Ok(text.map(|t| serde_json::from_str(&t)).transpose()?)
 }
 
 pub(crate) fn set_limiter(conn: &Connection, scope: &str, state: &serde_json::Value) -> Result<()> {
-    conn.execute(
+    exec(
+        conn,
         "INSERT INTO limiter (scope, state) VALUES (?1, ?2)
          ON CONFLICT(scope) DO UPDATE SET state = ?2",
         params![scope, state.to_string()],
@@ -52,13 +57,12 @@ pub(crate) struct Buffer {
 }
 
 pub(crate) fn buffer(conn: &Connection, scope: &str) -> Result<Option<Buffer>> {
-    let row: Option<(String, String, i64, i64)> = conn
-        .query_row(
-            "SELECT function_id, event_ids, first_ms, deadline_ms FROM buffers WHERE scope = ?1",
-            [scope],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-        )
-        .optional()?;
+    let row: Option<(String, String, i64, i64)> = one(
+        conn,
+        "SELECT function_id, event_ids, first_ms, deadline_ms FROM buffers WHERE scope = ?1",
+        [scope],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+    )?;
     row.map(|(function_id, ids, first_ms, deadline_ms)| {
         Ok(Buffer {
             scope: scope.to_owned(),
@@ -72,7 +76,8 @@ pub(crate) fn buffer(conn: &Connection, scope: &str) -> Result<Option<Buffer>> {
 }
 
 pub(crate) fn put_buffer(conn: &Connection, kind: &str, b: &Buffer) -> Result<()> {
-    conn.execute(
+    exec(
+        conn,
         "INSERT INTO buffers (scope, kind, function_id, event_ids, first_ms, deadline_ms)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)
          ON CONFLICT(scope) DO UPDATE SET event_ids = ?4, first_ms = ?5, deadline_ms = ?6",
@@ -89,6 +94,6 @@ pub(crate) fn put_buffer(conn: &Connection, kind: &str, b: &Buffer) -> Result<()
 }
 
 pub(crate) fn delete_buffer(conn: &Connection, scope: &str) -> Result<()> {
-    conn.execute("DELETE FROM buffers WHERE scope = ?1", [scope])?;
+    exec(conn, "DELETE FROM buffers WHERE scope = ?1", [scope])?;
     Ok(())
 }

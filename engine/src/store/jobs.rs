@@ -1,10 +1,18 @@
 //! The durable queue: every piece of future work (a call to an app, a sleep to wake, a timeout,
 //! a debounce or batch to flush, a cron tick) is a row with a due time. A unique key dedupes
 //! work that two paths may schedule (a step reported twice, a discovery already queued).
+//!
+//! Which jobs are being worked on is known only to the running process (the scheduler's claim
+//! set): after a restart nothing is in flight, so a claim written to the file would have to be
+//! undone at start anyway, and writing it cost a transaction per call. A job leaves the table
+//! in the transaction that applies its outcome, so a job that was in flight when the process
+//! died is simply due again. The `claimed` column stays for files written by earlier versions,
+//! which set it; [`unclaim_all`] clears it at start.
 
 use rusqlite::{Connection, params};
 use serde::{Deserialize, Serialize};
 
+use super::{RunMeta, exec, one};
 use crate::error::Result;
 
 /// What a job does when it comes due.
@@ -63,11 +71,15 @@ pub(crate) struct Job {
     pub(crate) key: String,
     pub(crate) run_id: Option<String>,
     pub(crate) kind: JobKind,
+    /// The concurrency scopes of the job's run (read with the job, so that the scheduler
+    /// checks limits without a query per job).
+    pub(crate) concurrency: Vec<(String, u32)>,
 }
 
 /// Adds a job unless one with the same key exists. Returns whether it was added.
 pub(crate) fn enqueue(conn: &Connection, job: &NewJob) -> Result<bool> {
-    let n = conn.execute(
+    let n = exec(
+        conn,
         "INSERT OR IGNORE INTO jobs (key, run_id, kind, payload, at_ms, order_ms)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![
@@ -82,65 +94,78 @@ pub(crate) fn enqueue(conn: &Connection, job: &NewJob) -> Result<bool> {
     Ok(n == 1)
 }
 
-/// Unclaimed jobs due at `now`, most urgent first.
+/// Jobs due at `now`, most urgent first, with their runs' concurrency scopes. Jobs in flight are
+/// among them; the caller skips its own claims.
 pub(crate) fn due(conn: &Connection, now: i64, limit: i64) -> Result<Vec<Job>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT id, key, run_id, payload FROM jobs WHERE claimed = 0 AND at_ms <= ?1
-         ORDER BY order_ms, id LIMIT ?2",
+        "SELECT j.id, j.key, j.run_id, j.payload, r.meta FROM jobs j
+           LEFT JOIN runs r ON r.id = j.run_id
+         WHERE j.claimed = 0 AND j.at_ms <= ?1
+         ORDER BY j.order_ms, j.id LIMIT ?2",
     )?;
     let rows = stmt
         .query_map(params![now, limit], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, String>(3)?))
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, Option<String>>(4)?,
+            ))
         })?
-        .collect::<Result<Vec<(i64, String, Option<String>, String)>, _>>()?;
+        .collect::<Result<Vec<(i64, String, Option<String>, String, Option<String>)>, _>>()?;
     rows.into_iter()
-        .map(|(id, key, run_id, payload)| {
+        .map(|(id, key, run_id, payload, meta)| {
+            // Most runs have no concurrency limit; their meta is not parsed at all.
+            let concurrency = match meta {
+                Some(m) if m.contains("\"concurrency\"") => serde_json::from_str::<RunMeta>(&m)
+                    .map(|meta| meta.concurrency)
+                    .unwrap_or_default(),
+                _ => Vec::new(),
+            };
             Ok(Job {
                 id,
                 key,
                 run_id,
                 kind: serde_json::from_str(&payload)?,
+                concurrency,
             })
         })
         .collect()
 }
 
-/// The due time of the next unclaimed job after `now`.
+/// The due time of the next job after `now`.
 pub(crate) fn next_at(conn: &Connection, now: i64) -> Result<Option<i64>> {
-    Ok(conn.query_row(
+    Ok(one(
+        conn,
         "SELECT MIN(at_ms) FROM jobs WHERE claimed = 0 AND at_ms > ?1",
         [now],
         |r| r.get(0),
-    )?)
-}
-
-pub(crate) fn claim(conn: &Connection, id: i64) -> Result<bool> {
-    Ok(conn.execute(
-        "UPDATE jobs SET claimed = 1 WHERE id = ?1 AND claimed = 0",
-        [id],
-    )? == 1)
+    )?
+    .flatten())
 }
 
 pub(crate) fn delete(conn: &Connection, id: i64) -> Result<()> {
-    conn.execute("DELETE FROM jobs WHERE id = ?1", [id])?;
+    exec(conn, "DELETE FROM jobs WHERE id = ?1", [id])?;
     Ok(())
 }
 
 pub(crate) fn delete_key(conn: &Connection, key: &str) -> Result<()> {
-    conn.execute("DELETE FROM jobs WHERE key = ?1", [key])?;
+    exec(conn, "DELETE FROM jobs WHERE key = ?1", [key])?;
     Ok(())
 }
 
-/// Drops every job of a run that is not being worked on right now.
+/// Drops every job of an ended run. A call in flight for it finds its job gone and the run
+/// ended when its answer comes, and drops the answer.
 pub(crate) fn delete_run_jobs(conn: &Connection, run_id: &str) -> Result<()> {
-    conn.execute(
-        "DELETE FROM jobs WHERE run_id = ?1 AND claimed = 0",
-        [run_id],
-    )?;
+    exec(conn, "DELETE FROM jobs WHERE run_id = ?1", [run_id])?;
     Ok(())
 }
 
-/// After a restart nothing is in flight: every claimed job is due again.
+/// Clears the claims that versions before the in-memory claim set wrote, and counts the
+/// queued jobs.
 pub(crate) fn unclaim_all(conn: &Connection) -> Result<usize> {
-    Ok(conn.execute("UPDATE jobs SET claimed = 0 WHERE claimed = 1", [])?)
+    exec(conn, "UPDATE jobs SET claimed = 0 WHERE claimed = 1", [])?;
+    let n: Option<i64> = one(conn, "SELECT COUNT(*) FROM jobs", [], |r| r.get(0))?;
+    Ok(usize::try_from(n.unwrap_or(0)).unwrap_or(0))
 }

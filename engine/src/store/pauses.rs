@@ -1,8 +1,9 @@
 //! Pauses: a run waiting for an event (`wait_for_event`), for an invoked function to finish,
 //! or watching for an event that cancels it (`cancel_on`).
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, params};
 
+use super::{exec, one};
 use crate::error::Result;
 
 /// Why a run is paused.
@@ -63,7 +64,8 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Pause> {
 }
 
 pub(crate) fn insert(conn: &Connection, p: &Pause) -> Result<()> {
-    conn.execute(
+    exec(
+        conn,
         &format!("INSERT OR IGNORE INTO pauses ({COLS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)"),
         params![
             p.id,
@@ -92,37 +94,35 @@ pub(crate) fn by_event(conn: &Connection, name: &str, now: i64) -> Result<Vec<Pa
 }
 
 pub(crate) fn by_correlation(conn: &Connection, correlation: &str) -> Result<Option<Pause>> {
-    Ok(conn
-        .query_row(
-            &format!("SELECT {COLS} FROM pauses WHERE correlation = ?1 AND kind = 'invoke'"),
-            [correlation],
-            from_row,
-        )
-        .optional()?)
+    one(
+        conn,
+        &format!("SELECT {COLS} FROM pauses WHERE correlation = ?1 AND kind = 'invoke'"),
+        [correlation],
+        from_row,
+    )
 }
 
 pub(crate) fn get(conn: &Connection, id: &str) -> Result<Option<Pause>> {
-    Ok(conn
-        .query_row(
-            &format!("SELECT {COLS} FROM pauses WHERE id = ?1"),
-            [id],
-            from_row,
-        )
-        .optional()?)
+    one(
+        conn,
+        &format!("SELECT {COLS} FROM pauses WHERE id = ?1"),
+        [id],
+        from_row,
+    )
 }
 
 /// Removes a pause. Returns false when it was already gone (resumed by someone else).
 pub(crate) fn delete(conn: &Connection, id: &str) -> Result<bool> {
-    Ok(conn.execute("DELETE FROM pauses WHERE id = ?1", [id])? == 1)
+    Ok(exec(conn, "DELETE FROM pauses WHERE id = ?1", [id])? == 1)
 }
 
 pub(crate) fn delete_run(conn: &Connection, run_id: &str) -> Result<()> {
-    conn.execute("DELETE FROM pauses WHERE run_id = ?1", [run_id])?;
+    exec(conn, "DELETE FROM pauses WHERE run_id = ?1", [run_id])?;
     Ok(())
 }
 
 pub(crate) fn of_run(conn: &Connection, run_id: &str) -> Result<Vec<Pause>> {
-    let mut stmt = conn.prepare(&format!("SELECT {COLS} FROM pauses WHERE run_id = ?1"))?;
+    let mut stmt = conn.prepare_cached(&format!("SELECT {COLS} FROM pauses WHERE run_id = ?1"))?;
     let rows = stmt
         .query_map([run_id], from_row)?
         .collect::<Result<Vec<_>, _>>()?;

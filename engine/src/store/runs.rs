@@ -1,11 +1,11 @@
 //! Runs, their memoised step results (in completion order, which is the stack the SDK is sent)
 //! and their history.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, params};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::json_col;
+use super::{exec, json_col, one};
 use crate::error::Result;
 
 /// Run status, spelled as the Inngest API spells it.
@@ -157,7 +157,8 @@ fn decode(raw: RawRun) -> Result<RunRow> {
 }
 
 pub(crate) fn insert_run(conn: &Connection, run: &RunRow) -> Result<()> {
-    conn.execute(
+    exec(
+        conn,
         &format!(
             "INSERT INTO runs ({COLS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)"
         ),
@@ -183,18 +184,17 @@ pub(crate) fn insert_run(conn: &Connection, run: &RunRow) -> Result<()> {
 }
 
 pub(crate) fn run(conn: &Connection, id: &str) -> Result<Option<RunRow>> {
-    let row = conn
-        .query_row(
-            &format!("SELECT {COLS} FROM runs WHERE id = ?1"),
-            [id],
-            from_row,
-        )
-        .optional()?;
+    let row = one(
+        conn,
+        &format!("SELECT {COLS} FROM runs WHERE id = ?1"),
+        [id],
+        from_row,
+    )?;
     row.map(decode).transpose()
 }
 
 pub(crate) fn recent_runs(conn: &Connection, limit: i64) -> Result<Vec<RunRow>> {
-    let mut stmt = conn.prepare(&format!(
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT {COLS} FROM runs ORDER BY id DESC LIMIT ?1"
     ))?;
     let rows = stmt
@@ -209,7 +209,7 @@ pub(crate) fn running_singletons(
     function_id: &str,
     key: &str,
 ) -> Result<Vec<String>> {
-    let mut stmt = conn.prepare(
+    let mut stmt = conn.prepare_cached(
         "SELECT id FROM runs WHERE status = 'Running' AND function_id = ?1
            AND json_extract(meta, '$.singleton') = ?2",
     )?;
@@ -219,16 +219,18 @@ pub(crate) fn running_singletons(
     Ok(rows)
 }
 
-pub(crate) fn set_started(conn: &Connection, id: &str, now: i64) -> Result<()> {
-    conn.execute(
+/// Records when a run started; returns false when it already had a start.
+pub(crate) fn set_started(conn: &Connection, id: &str, now: i64) -> Result<bool> {
+    Ok(exec(
+        conn,
         "UPDATE runs SET started_ms = ?2 WHERE id = ?1 AND started_ms IS NULL",
         params![id, now],
-    )?;
-    Ok(())
+    )? == 1)
 }
 
 pub(crate) fn set_version(conn: &Connection, id: &str, version: i64) -> Result<()> {
-    conn.execute(
+    exec(
+        conn,
         "UPDATE runs SET version = ?2 WHERE id = ?1",
         params![id, version],
     )?;
@@ -236,7 +238,8 @@ pub(crate) fn set_version(conn: &Connection, id: &str, version: i64) -> Result<(
 }
 
 pub(crate) fn set_plan(conn: &Connection, id: &str, force: bool, pending: &[String]) -> Result<()> {
-    conn.execute(
+    exec(
+        conn,
         "UPDATE runs SET force_plan = ?2, pending = ?3 WHERE id = ?1",
         params![id, i64::from(force), serde_json::to_string(pending)?],
     )?;
@@ -252,7 +255,8 @@ pub(crate) fn finish(
     error: Option<&Value>,
     now: i64,
 ) -> Result<bool> {
-    let n = conn.execute(
+    let n = exec(
+        conn,
         "UPDATE runs SET status = ?2, output = ?3, error = ?4, ended_ms = ?5
          WHERE id = ?1 AND status = 'Running'",
         params![
@@ -273,7 +277,8 @@ pub(crate) fn insert_step(
     hash: &str,
     value: &Value,
 ) -> Result<bool> {
-    let n = conn.execute(
+    let n = exec(
+        conn,
         "INSERT OR IGNORE INTO steps (run_id, hash, seq, value)
          VALUES (?1, ?2, (SELECT COALESCE(MAX(seq), 0) + 1 FROM steps WHERE run_id = ?1), ?3)",
         params![run_id, hash, value.to_string()],
@@ -281,9 +286,32 @@ pub(crate) fn insert_step(
     Ok(n == 1)
 }
 
+/// How many steps of a run are memoised, without reading them.
+pub(crate) fn step_count(conn: &Connection, run_id: &str) -> Result<usize> {
+    let n: Option<i64> = one(
+        conn,
+        "SELECT COUNT(*) FROM steps WHERE run_id = ?1",
+        [run_id],
+        |r| r.get(0),
+    )?;
+    Ok(usize::try_from(n.unwrap_or(0)).unwrap_or(0))
+}
+
+/// Whether a run has a result for the step `hash`.
+pub(crate) fn has_step(conn: &Connection, run_id: &str, hash: &str) -> Result<bool> {
+    Ok(one(
+        conn,
+        "SELECT 1 FROM steps WHERE run_id = ?1 AND hash = ?2",
+        params![run_id, hash],
+        |_| Ok(()),
+    )?
+    .is_some())
+}
+
 /// The memoised steps of a run in completion order.
 pub(crate) fn steps(conn: &Connection, run_id: &str) -> Result<Vec<(String, Value)>> {
-    let mut stmt = conn.prepare("SELECT hash, value FROM steps WHERE run_id = ?1 ORDER BY seq")?;
+    let mut stmt =
+        conn.prepare_cached("SELECT hash, value FROM steps WHERE run_id = ?1 ORDER BY seq")?;
     let rows = stmt
         .query_map([run_id], |r| {
             Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
@@ -306,7 +334,8 @@ pub(crate) struct HistoryRow {
 }
 
 pub(crate) fn add_history(conn: &Connection, run_id: &str, row: &HistoryRow) -> Result<()> {
-    conn.execute(
+    exec(
+        conn,
         "INSERT INTO history (run_id, ts_ms, kind, step_hash, name, attempt, data)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         params![
@@ -323,7 +352,7 @@ pub(crate) fn add_history(conn: &Connection, run_id: &str, row: &HistoryRow) -> 
 }
 
 pub(crate) fn history(conn: &Connection, run_id: &str) -> Result<Vec<HistoryRow>> {
-    let mut stmt = conn.prepare(
+    let mut stmt = conn.prepare_cached(
         "SELECT ts_ms, kind, step_hash, name, attempt, data FROM history WHERE run_id = ?1
          ORDER BY id",
     )?;

@@ -556,6 +556,16 @@ pub fn temp_db(name: &str) -> std::path::PathBuf {
     dir.join(format!("{name}-{}.sqlite", ulid::Ulid::new()))
 }
 
+/// `GET url` answered with JSON, or a panic naming the URL.
+pub async fn get_json(url: String) -> Value {
+    let resp = reqwest::get(&url)
+        .await
+        .unwrap_or_else(|e| panic!("GET {url}: {e}"));
+    resp.json()
+        .await
+        .unwrap_or_else(|e| panic!("GET {url} answered no JSON: {e}"))
+}
+
 /// Polls `f` until it returns Some, or panics after `timeout`.
 pub async fn eventually<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Option<T>) -> T {
     let deadline = std::time::Instant::now() + timeout;
