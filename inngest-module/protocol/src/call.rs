@@ -1,13 +1,19 @@
 //! The body of a call request (executor → SDK `POST`), and memoised step values.
+//!
+//! [`CallRequest`] owns everything it read. [`BorrowedCallRequest`] reads the same body but
+//! keeps each memoised step as a slice of it, keyed by digest, and only checks the shape of
+//! `ctx.stack`: the form an SDK answering many requests wants, since a request carries every
+//! step memoised so far. Both are [`CallRequestOf`], so they accept exactly the same bodies.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 
-use serde::de::{IgnoredAny, MapAccess, Visitor};
+use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::value::RawValue;
 
-use crate::{Event, ProtocolError, SerializedError};
+use crate::{Event, ProtocolError, SerializedError, StepHash, StepHashMap, StepHashState};
 
 /// Execution version meaning "the SDK decides" (a fresh run).
 pub const VERSION_SDK_DECIDES: i64 = -1;
@@ -15,7 +21,7 @@ pub const VERSION_SDK_DECIDES: i64 = -1;
 /// The execution version new SDKs answer with in `X-Inngest-Req-Version`.
 pub const CURRENT_EXECUTION_VERSION: i64 = 2;
 
-/// The body the executor POSTs to an SDK to run (part of) a function.
+/// The body the executor POSTs to an SDK to run (part of) a function, owning what it read.
 ///
 /// Memoised step values stay raw JSON until a step reads them (see [`CallRequest::memo`]), so
 /// a request with thousands of memoised steps parses quickly.
@@ -35,8 +41,39 @@ pub const CURRENT_EXECUTION_VERSION: i64 = 2;
 ///     other => panic!("unexpected {other:?}"),
 /// }
 /// ```
+pub type CallRequest = CallRequestOf<HashMap<String, Box<RawValue>>, Vec<String>>;
+
+/// A call request read without copying its memoised steps: each is a slice of the body,
+/// found by the digest of its hashed id ([`BorrowedSteps`]), and `ctx.stack.stack` is only
+/// checked to be a list of strings ([`CheckedIds`]).
+///
+/// It accepts exactly the bodies [`CallRequest::from_slice`] accepts: the same types are
+/// checked for every field, and a key written with escapes is read like any other.
+///
+/// # Examples
+///
+/// ```
+/// use nestling_inngest_protocol::{BorrowedCallRequest, StepHash, hash_step_id};
+///
+/// let body = format!(
+///     r#"{{"event":{{"name":"app/a"}},"steps":{{"{}":{{"data":1}}}},
+///     "ctx":{{"run_id":"01J","stack":{{"stack":["a"],"current":1}}}}}}"#,
+///     hash_step_id("fetch"),
+/// );
+/// let req = BorrowedCallRequest::from_str(&body).unwrap();
+/// assert_eq!(req.steps.get(&StepHash::of("fetch")).unwrap().get(), r#"{"data":1}"#);
+/// assert_eq!(req.ctx.stack.stack.len(), 1);
+/// ```
+pub type BorrowedCallRequest<'a> = CallRequestOf<BorrowedSteps<'a>, CheckedIds>;
+
+/// A call request with its memoised steps read as `Steps` and the ids of `ctx.stack` as
+/// `Ids`; use it through [`CallRequest`] or [`BorrowedCallRequest`].
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct CallRequest {
+#[serde(bound(
+    serialize = "Steps: Serialize, Ids: Serialize",
+    deserialize = "Steps: Deserialize<'de> + Default, Ids: Deserialize<'de> + Default"
+))]
+pub struct CallRequestOf<Steps, Ids> {
     /// The triggering event (the first of `events`).
     pub event: Event,
 
@@ -46,10 +83,10 @@ pub struct CallRequest {
 
     /// Memoised step values by hashed step id, raw.
     #[serde(default, deserialize_with = "null_as_default")]
-    pub steps: HashMap<String, Box<RawValue>>,
+    pub steps: Steps,
 
     /// Run and attempt context.
-    pub ctx: CallContext,
+    pub ctx: CallContextOf<Ids>,
 
     /// Execution version: -1 or absent means the SDK decides; otherwise 1 or 2.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -88,14 +125,183 @@ impl CallRequest {
     /// The execution version to use, resolving "SDK decides" (-1, 0 or absent) to
     /// [`CURRENT_EXECUTION_VERSION`].
     pub fn effective_version(&self) -> i64 {
-        match self.version {
-            Some(v) if v >= 1 => v,
-            _ => CURRENT_EXECUTION_VERSION,
-        }
+        effective_version(self.version)
     }
 }
 
-/// The `ctx` object of a call request.
+impl<'a> BorrowedCallRequest<'a> {
+    /// Reads a call request body, borrowing its memoised steps.
+    ///
+    /// # Errors
+    ///
+    /// [`ProtocolError::Json`] naming the line and column of the problem.
+    #[expect(
+        clippy::should_implement_trait,
+        reason = "it borrows from its input, which `FromStr` cannot express"
+    )]
+    pub fn from_str(body: &'a str) -> Result<Self, ProtocolError> {
+        serde_json::from_str(body).map_err(|source| ProtocolError::json("call request", source))
+    }
+
+    /// The execution version to use, as [`CallRequest::effective_version`] resolves it.
+    pub fn effective_version(&self) -> i64 {
+        effective_version(self.version)
+    }
+}
+
+fn effective_version(version: Option<i64>) -> i64 {
+    match version {
+        Some(v) if v >= 1 => v,
+        _ => CURRENT_EXECUTION_VERSION,
+    }
+}
+
+/// The `steps` of a [`BorrowedCallRequest`]: each memo as the raw JSON slice of the body,
+/// by the digest of its hashed id.
+///
+/// A key that is not a lowercase hex SHA-1 (no step hashes to it, so none will claim it) is
+/// only counted, once per distinct key, in `unclaimable`.
+#[derive(Debug, Clone, Default)]
+pub struct BorrowedSteps<'a> {
+    /// Memoised values by digest; a repeated key keeps its last value, as a map does.
+    pub by_hash: StepHashMap<&'a RawValue>,
+    /// Distinct keys that are not hashed step ids.
+    pub unclaimable: Vec<Cow<'a, str>>,
+}
+
+impl<'a> BorrowedSteps<'a> {
+    /// The memo of the step with this digest.
+    pub fn get(&self, hash: &StepHash) -> Option<&'a RawValue> {
+        self.by_hash.get(hash).copied()
+    }
+
+    /// The number of distinct keys, hashed ids or not.
+    pub fn len(&self) -> usize {
+        self.by_hash.len() + self.unclaimable.len()
+    }
+
+    /// Whether no step is memoised.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for BorrowedSteps<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(BorrowedStepsVisitor)
+    }
+}
+
+struct BorrowedStepsVisitor;
+
+impl<'de> Visitor<'de> for BorrowedStepsVisitor {
+    type Value = BorrowedSteps<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The words of serde's own maps, so that both readers describe a bad body alike.
+        f.write_str("a map")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut steps = BorrowedSteps {
+            by_hash: StepHashMap::with_capacity_and_hasher(
+                map.size_hint().unwrap_or(0),
+                StepHashState::default(),
+            ),
+            unclaimable: Vec::new(),
+        };
+
+        while let Some(Text(key)) = map.next_key::<Text<'de>>()? {
+            let value = map.next_value::<&'de RawValue>()?;
+            match StepHash::from_hex(&key) {
+                Some(hash) => {
+                    steps.by_hash.insert(hash, value);
+                }
+                None if !steps.unclaimable.contains(&key) => steps.unclaimable.push(key),
+                None => {}
+            }
+        }
+
+        Ok(steps)
+    }
+}
+
+/// `ctx.stack.stack` of a [`BorrowedCallRequest`]: checked to be a list of strings, as
+/// [`CallRequest`] reads it, and counted, not kept.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CheckedIds {
+    len: usize,
+}
+
+impl CheckedIds {
+    /// How many ids the stack held.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the stack was empty.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+impl<'de> Deserialize<'de> for CheckedIds {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_seq(CheckedIdsVisitor)
+    }
+}
+
+struct CheckedIdsVisitor;
+
+impl<'de> Visitor<'de> for CheckedIdsVisitor {
+    type Value = CheckedIds;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a sequence")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut len = 0;
+        while seq.next_element::<Text<'de>>()?.is_some() {
+            len += 1;
+        }
+        Ok(CheckedIds { len })
+    }
+}
+
+/// A JSON string, borrowed from the input when it has no escapes (serde's own `Cow<str>`
+/// always copies).
+struct Text<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_str(TextVisitor)
+    }
+}
+
+struct TextVisitor;
+
+impl<'de> Visitor<'de> for TextVisitor {
+    type Value = Text<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string")
+    }
+
+    fn visit_borrowed_str<E: serde::de::Error>(self, text: &'de str) -> Result<Self::Value, E> {
+        Ok(Text(Cow::Borrowed(text)))
+    }
+
+    fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Self::Value, E> {
+        Ok(Text(Cow::Owned(text.to_owned())))
+    }
+
+    fn visit_string<E: serde::de::Error>(self, text: String) -> Result<Self::Value, E> {
+        Ok(Text(Cow::Owned(text)))
+    }
+}
+
+/// The `ctx` object of a call request, owning the ids of its stack.
 ///
 /// # Examples
 ///
@@ -106,8 +312,16 @@ impl CallRequest {
 /// assert!(!ctx.is_final_attempt());
 /// assert_eq!(ctx.step_id, "step");
 /// ```
+pub type CallContext = CallContextOf<Vec<String>>;
+
+/// The `ctx` object of a call request with the ids of its stack read as `Ids`; see
+/// [`CallContext`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CallContext {
+#[serde(bound(
+    serialize = "Ids: Serialize",
+    deserialize = "Ids: Deserialize<'de> + Default"
+))]
+pub struct CallContextOf<Ids> {
     /// Run id (a ULID).
     pub run_id: String,
 
@@ -133,7 +347,7 @@ pub struct CallContext {
 
     /// Hashed ids in completion order.
     #[serde(default)]
-    pub stack: CallStack,
+    pub stack: CallStackOf<Ids>,
 
     /// Queue item id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -160,7 +374,7 @@ pub struct CallContext {
     pub use_api: bool,
 }
 
-impl CallContext {
+impl<Ids> CallContextOf<Ids> {
     /// Whether this is the last attempt (`attempt == max_attempts - 1`), after which errors
     /// are final.
     pub fn is_final_attempt(&self) -> bool {
@@ -180,11 +394,18 @@ impl CallContext {
 /// let stack = CallStack { stack: vec!["a".into()], current: 1 };
 /// assert_eq!(serde_json::to_string(&stack).unwrap(), r#"{"stack":["a"],"current":1}"#);
 /// ```
+pub type CallStack = CallStackOf<Vec<String>>;
+
+/// `ctx.stack` with its ids read as `Ids`; see [`CallStack`].
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CallStack {
+#[serde(bound(
+    serialize = "Ids: Serialize",
+    deserialize = "Ids: Deserialize<'de> + Default"
+))]
+pub struct CallStackOf<Ids> {
     /// Hashed ids in completion order.
     #[serde(default, deserialize_with = "null_as_default")]
-    pub stack: Vec<String>,
+    pub stack: Ids,
     /// Index just past the step that triggered this call.
     #[serde(default)]
     pub current: u64,
@@ -232,14 +453,47 @@ impl<'a> MemoizedStep<'a> {
     /// [`ProtocolError::Json`] if the value is not JSON or an error memo's error is not an
     /// error object.
     pub fn parse(raw: &'a RawValue) -> Result<Self, ProtocolError> {
-        let text = raw.get();
+        Self::interpret(raw.get(), Some(raw))
+    }
+
+    /// Interprets a memoised value given as its JSON text, as [`parse`](Self::parse) does.
+    ///
+    /// For text kept from a [`RawValue`] without the value itself (a slice of the request
+    /// body, say); only a memo that is not unwrapped is checked again to be JSON.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use nestling_inngest_protocol::MemoizedStep;
+    ///
+    /// let MemoizedStep::Data(data) = MemoizedStep::parse_str(r#"{"data":[1,2]}"#).unwrap() else {
+    ///     panic!()
+    /// };
+    /// assert_eq!(data.get(), "[1,2]");
+    /// assert!(MemoizedStep::parse_str("[1,").is_err());
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`parse`](Self::parse), and when `text` is not one JSON value.
+    pub fn parse_str(text: &'a str) -> Result<Self, ProtocolError> {
+        Self::interpret(text, None)
+    }
+
+    /// The rule of [`parse`](Self::parse); `raw` is `text` as a value when the caller has it.
+    fn interpret(text: &'a str, raw: Option<&'a RawValue>) -> Result<Self, ProtocolError> {
+        let whole = || match raw {
+            Some(raw) => Ok(raw),
+            None => serde_json::from_str::<&'a RawValue>(text)
+                .map_err(|source| ProtocolError::json("memoised step", source)),
+        };
         let trimmed = text.trim_start();
 
         if trimmed.starts_with("null") {
             return Ok(Self::Null);
         }
         if !trimmed.starts_with('{') {
-            return Ok(Self::Raw(raw));
+            return whole().map(Self::Raw);
         }
 
         let shape: MemoShape<'a> = serde_json::from_str(text)
@@ -258,7 +512,7 @@ impl<'a> MemoizedStep<'a> {
                 serde_json::from_str(value.get())
                     .map_err(|source| ProtocolError::json("memoised step error", source))?,
             ),
-            None => Self::Raw(raw),
+            None => Self::Raw(whole()?),
         })
     }
 
@@ -328,7 +582,7 @@ impl<'de> Visitor<'de> for MemoShapeVisitor {
             kind: None,
         };
 
-        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+        while let Some(Text(key)) = map.next_key::<Text<'de>>()? {
             shape.count += 1;
             let memo_key = match key.as_ref() {
                 "data" => Some(MemoKey::Data),
@@ -346,8 +600,8 @@ impl<'de> Visitor<'de> for MemoShapeVisitor {
                     shape.count += 2;
                 }
             } else if key == "type" {
-                let kind = map.next_value::<std::borrow::Cow<'de, str>>().ok();
-                shape.kind = match kind.as_deref() {
+                let kind = map.next_value::<Text<'de>>().ok();
+                shape.kind = match kind.as_ref().map(|Text(kind)| kind.as_ref()) {
                     Some("data") => Some(MemoKey::Data),
                     Some("error") => Some(MemoKey::Error),
                     Some("input") => Some(MemoKey::Input),
@@ -429,6 +683,51 @@ mod tests {
         let err = CallRequest::from_slice(br#"{"hello":"world"}"#).unwrap_err();
         assert!(err.to_string().contains("call request"), "{err}");
         assert!(err.to_string().contains("missing field `event`"), "{err}");
+    }
+
+    /// The borrowing reader accepts a body exactly when the owning one does.
+    #[test]
+    fn borrowed_and_owned_readers_accept_the_same_bodies() {
+        let hex = crate::hash_step_id("a");
+        let variants = [
+            format!(r#"{{"event":{{"name":"e"}},"steps":{{"{hex}":{{"data":1}}}},"ctx":{{"run_id":"r"}}}}"#),
+            r#"{"event":{"name":"e"},"steps":null,"events":null,"ctx":{"run_id":"r","stack":{"stack":null}}}"#.to_owned(),
+            r#"{"event":{"name":"e"},"steps":{"h1":1,"h1":2,"H2":{}},"ctx":{"run_id":"r"}}"#.to_owned(),
+            r#"{"event":{"name":"e"},"ctx":{"run_id":"r","stack":{"stack":["a","b"],"current":2}}}"#.to_owned(),
+            r#"{"event":{"name":"e"},"ctx":{"run_id":"r","stack":null}}"#.to_owned(),
+            r#"{"event":{"name":"e"},"ctx":{"run_id":"r","stack":{"stack":[1]}}}"#.to_owned(),
+            r#"{"event":{"name":"e"},"ctx":{"run_id":"r","stack":{"stack":"a"}}}"#.to_owned(),
+            r#"{"event":{"name":"e"},"steps":[],"ctx":{"run_id":"r"}}"#.to_owned(),
+            r#"{"event":{"name":"e"},"steps":{"a":},"ctx":{"run_id":"r"}}"#.to_owned(),
+            r#"{"event":{"name":"e"},"steps":{"a":1,},"ctx":{"run_id":"r"}}"#.to_owned(),
+            r#"{"event":{"name":"e"},"steps":{},"ctx":{"run_id":"r"},"ctx":{"run_id":"r"}}"#.to_owned(),
+            r#"{"event":{"name":"e"},"ctx":{"run_id":"r","attempt":-1}}"#.to_owned(),
+            r#"{"event":{"name":"e"},"ctx":{}}"#.to_owned(),
+            r#"{"event":{"name":"e"},"ctx":{"run_id":"r"}} trailing"#.to_owned(),
+            r#"{"event":{"name":"e"},"steps":{"ab":1},"ctx":{"run_id":"r","stack":{"stack":["a"]}}}"#.to_owned(),
+        ];
+
+        for body in &variants {
+            let owned = CallRequest::from_slice(body.as_bytes());
+            let borrowed = BorrowedCallRequest::from_str(body);
+            assert_eq!(borrowed.is_ok(), owned.is_ok(), "{body}");
+            if let (Ok(owned), Ok(borrowed)) = (owned, borrowed) {
+                assert_eq!(borrowed.steps.len(), owned.steps.len(), "{body}");
+                assert_eq!(
+                    borrowed.ctx.stack.stack.len(),
+                    owned.ctx.stack.stack.len(),
+                    "{body}"
+                );
+                assert_eq!(borrowed.ctx.run_id, owned.ctx.run_id, "{body}");
+            }
+        }
+
+        let dup = BorrowedCallRequest::from_str(&variants[2]).unwrap();
+        assert_eq!(
+            dup.steps.unclaimable,
+            ["h1", "H2"],
+            "each distinct key once"
+        );
     }
 
     #[test]

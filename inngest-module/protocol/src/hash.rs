@@ -2,8 +2,17 @@
 //!
 //! The executor only ever sees hashed step ids: the lowercase hex SHA-1 of the id the user gave
 //! the step. When one id is used several times in a run, the n-th reuse hashes `"<id>:<n>"`.
+//!
+//! Inside one execution the SDK compares these ids for every memoised step, so they are kept
+//! as their 20-byte digest ([`StepHash`]) and only written as hex into the op that goes on the
+//! wire: comparing and hashing 20 bytes costs far less than building a 40-character string per
+//! step. Maps keyed by digests use [`StepHashState`], a seeded multiply-fold hasher, instead of
+//! the standard library's SipHash: the keys are already uniformly distributed SHA-1 output.
 
 use std::collections::{HashMap, HashSet};
+use std::fmt::{self, Write as _};
+use std::hash::{BuildHasher, Hash, Hasher};
+use std::sync::OnceLock;
 
 use sha1::{Digest, Sha1};
 
@@ -35,7 +44,189 @@ pub const STEP_INDEX_SEPARATOR: char = ':';
 /// assert_eq!(hash_step_id("my-step-id"), "e7d8a2f140845095749d60246ff1110c9d01d76a");
 /// ```
 pub fn hash_step_id(id: &str) -> String {
-    hex::encode(Sha1::digest(id.as_bytes()))
+    StepHash::of(id).to_string()
+}
+
+/// A hashed step id as its 20-byte SHA-1 digest.
+///
+/// It displays as the lowercase hex the executor sends and expects ([`hash_step_id`]);
+/// [`StepHash::from_hex`] reads that form back.
+///
+/// # Examples
+///
+/// ```
+/// use nestling_inngest_protocol::{StepHash, hash_step_id};
+///
+/// let hash = StepHash::of("my-step-id");
+/// assert_eq!(hash.to_string(), hash_step_id("my-step-id"));
+/// assert_eq!(StepHash::from_hex(&hash.to_string()), Some(hash));
+///
+/// let mut buf = [0; 40];
+/// assert_eq!(hash.encode_hex(&mut buf), "e7d8a2f140845095749d60246ff1110c9d01d76a");
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct StepHash([u8; 20]);
+
+impl StepHash {
+    /// The digest of a step id (or of a repeat's `"<id>:<n>"` key).
+    pub fn of(key: &str) -> Self {
+        Self(Sha1::digest(key.as_bytes()).into())
+    }
+
+    /// Reads the hex form the executor uses: exactly 40 lowercase hex digits.
+    ///
+    /// Anything else (uppercase digits included) gives `None`: such a string can never equal
+    /// a hashed id this SDK produces, so it must not match one either.
+    pub fn from_hex(hex: &str) -> Option<Self> {
+        let bytes = hex.as_bytes();
+        if bytes.len() != 40 {
+            return None;
+        }
+
+        let mut digest = [0_u8; 20];
+        for (out, pair) in digest.iter_mut().zip(bytes.chunks_exact(2)) {
+            *out = (lower_hex_value(pair[0])? << 4) | lower_hex_value(pair[1])?;
+        }
+        Some(Self(digest))
+    }
+
+    /// The raw digest.
+    pub fn as_bytes(&self) -> &[u8; 20] {
+        &self.0
+    }
+
+    /// Writes the lowercase hex form into `buf` and returns it, without allocating.
+    pub fn encode_hex<'b>(&self, buf: &'b mut [u8; 40]) -> &'b str {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        for (pair, byte) in buf.chunks_exact_mut(2).zip(self.0) {
+            pair[0] = DIGITS[usize::from(byte >> 4)];
+            pair[1] = DIGITS[usize::from(byte & 0x0f)];
+        }
+        // Only ASCII hex digits were written.
+        std::str::from_utf8(buf).unwrap_or_default()
+    }
+}
+
+fn lower_hex_value(digit: u8) -> Option<u8> {
+    match digit {
+        b'0'..=b'9' => Some(digit - b'0'),
+        b'a'..=b'f' => Some(digit - b'a' + 10),
+        _ => None,
+    }
+}
+
+impl fmt::Display for StepHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut buf = [0; 40];
+        f.write_str(self.encode_hex(&mut buf))
+    }
+}
+
+impl fmt::Debug for StepHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "StepHash({self})")
+    }
+}
+
+impl Hash for StepHash {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        // The bytes alone: a fixed-size key needs no length prefix.
+        state.write(&self.0);
+    }
+}
+
+/// A map keyed by step digests, with the fast [`StepHashState`] hasher.
+pub type StepHashMap<V> = HashMap<StepHash, V, StepHashState>;
+
+/// A set of step digests, with the fast [`StepHashState`] hasher.
+pub type StepHashSet = HashSet<StepHash, StepHashState>;
+
+/// Builds the hasher of [`StepHashMap`] and [`StepHashSet`].
+///
+/// SHA-1 digests are uniformly distributed already, so the hasher only has to fold their
+/// bytes into a `u64`: a few 128-bit multiplies instead of SipHash's rounds over every byte.
+/// The fold is seeded once per process from the standard library's random source, so a
+/// request whose memo keys were chosen to share a bucket cannot be prepared in advance (the
+/// keys of a call request are the caller's choice, and in dev mode nobody signs them).
+///
+/// # Examples
+///
+/// ```
+/// use nestling_inngest_protocol::{StepHash, StepHashMap};
+///
+/// let mut memo = StepHashMap::default();
+/// memo.insert(StepHash::of("fetch"), "memoised");
+/// assert_eq!(memo.get(&StepHash::of("fetch")), Some(&"memoised"));
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct StepHashState {
+    seeds: [u64; 3],
+}
+
+impl Default for StepHashState {
+    fn default() -> Self {
+        static SEEDS: OnceLock<[u64; 3]> = OnceLock::new();
+        let seeds = *SEEDS.get_or_init(|| {
+            let random = std::collections::hash_map::RandomState::new();
+            // Odd multipliers keep every input bit in play.
+            [0_u64, 1, 2].map(|i| random.hash_one(i) | 1)
+        });
+
+        Self { seeds }
+    }
+}
+
+impl BuildHasher for StepHashState {
+    type Hasher = StepHasher;
+
+    fn build_hasher(&self) -> StepHasher {
+        StepHasher {
+            acc: self.seeds[0],
+            seeds: [self.seeds[1], self.seeds[2]],
+        }
+    }
+}
+
+/// The hasher [`StepHashState`] builds.
+#[derive(Debug, Clone)]
+pub struct StepHasher {
+    acc: u64,
+    seeds: [u64; 2],
+}
+
+/// The high and low halves of a 128-bit product, xored: every input bit reaches every output
+/// bit.
+fn fold(a: u64, b: u64) -> u64 {
+    let product = u128::from(a) * u128::from(b);
+    (product as u64) ^ ((product >> 64) as u64)
+}
+
+impl Hasher for StepHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut words = bytes.chunks_exact(8);
+        for word in &mut words {
+            let mut le = [0; 8];
+            le.copy_from_slice(word);
+            self.acc = fold(self.acc ^ u64::from_le_bytes(le), self.seeds[0]);
+        }
+
+        let tail = words.remainder();
+        if !tail.is_empty() {
+            let mut le = [0; 8];
+            le[..tail.len()].copy_from_slice(tail);
+            // The length goes into the spare top byte so that short tails differ from padding.
+            le[7] ^= tail.len() as u8;
+            self.acc = fold(self.acc ^ u64::from_le_bytes(le), self.seeds[0]);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.acc = fold(self.acc ^ n, self.seeds[0]);
+    }
+
+    fn finish(&self) -> u64 {
+        fold(self.acc, self.seeds[1])
+    }
 }
 
 /// One step occurrence as the SDK reports it.
@@ -62,11 +253,35 @@ pub struct StepId {
     pub hashed: String,
 }
 
+/// One step occurrence, as digests: what [`StepIdCounter::next_hashed`] hands out.
+///
+/// # Examples
+///
+/// ```
+/// use nestling_inngest_protocol::{StepHash, StepIdCounter};
+///
+/// let mut counter = StepIdCounter::new();
+/// counter.next_hashed("fetch");
+/// let second = counter.next_hashed("fetch");
+/// assert_eq!((second.hash, second.index), (StepHash::of("fetch:1"), 1));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HashedStep {
+    /// The digest of the step's key (`id`, or `id:index` for a reuse).
+    pub hash: StepHash,
+    /// 0 for the first use, n for the n-th reuse.
+    pub index: u32,
+}
+
 /// Hands out step ids for one execution, applying the repeat rule of the official SDKs.
 ///
 /// The first use of an id hashes the id itself; later uses take the lowest index `n ≥ 1` for
 /// which `"<id>:<n>"` has not been used yet in this execution (so an explicit step named
 /// `"a:1"` is never shadowed by the second use of `"a"`).
+///
+/// It remembers the digests of the keys it handed out, not the keys: a digest stands for its
+/// key (SHA-1 collisions aside), so [`next_hashed`](Self::next_hashed) allocates nothing for
+/// a first use and formats `"<id>:<n>"` only for a reuse, into a buffer it keeps.
 ///
 /// # Examples
 ///
@@ -80,8 +295,12 @@ pub struct StepId {
 /// ```
 #[derive(Debug, Default, Clone)]
 pub struct StepIdCounter {
-    used: HashSet<String>,
-    next_index: HashMap<String, u32>,
+    /// Digests of every key handed out.
+    used: StepHashSet,
+    /// By the digest of an id used more than once: the index to try first for its next use.
+    next_index: StepHashMap<u32>,
+    /// Where a reuse's `"<id>:<n>"` key is formatted.
+    key: String,
 }
 
 impl StepIdCounter {
@@ -90,36 +309,56 @@ impl StepIdCounter {
         Self::default()
     }
 
-    /// Returns the id for the next occurrence of `id`.
-    pub fn next(&mut self, id: &str) -> StepId {
-        if !self.used.contains(id) {
-            self.used.insert(id.to_owned());
-            return StepId {
-                id: id.to_owned(),
-                index: 0,
-                key: id.to_owned(),
-                hashed: hash_step_id(id),
-            };
+    /// Creates an empty counter with room for `steps` step occurrences (the number of
+    /// memoised steps is a good guess: each of them is claimed once).
+    pub fn with_capacity(steps: usize) -> Self {
+        Self {
+            used: StepHashSet::with_capacity_and_hasher(steps, StepHashState::default()),
+            ..Self::default()
         }
+    }
 
-        let start = self.next_index.get(id).copied().unwrap_or(1);
-        let mut index = start;
-        let key = loop {
-            let candidate = format!("{id}{STEP_INDEX_SEPARATOR}{index}");
-            if !self.used.contains(&candidate) {
-                break candidate;
-            }
-            index += 1;
+    /// Returns the id for the next occurrence of `id`, with its key and hex hash.
+    pub fn next(&mut self, id: &str) -> StepId {
+        let HashedStep { hash, index } = self.next_hashed(id);
+        let key = if index == 0 {
+            id.to_owned()
+        } else {
+            format!("{id}{STEP_INDEX_SEPARATOR}{index}")
         };
-
-        self.next_index.insert(id.to_owned(), index + 1);
-        self.used.insert(key.clone());
 
         StepId {
             id: id.to_owned(),
             index,
-            hashed: hash_step_id(&key),
             key,
+            hashed: hash.to_string(),
+        }
+    }
+
+    /// Returns the digest and index of the next occurrence of `id`, as [`next`](Self::next)
+    /// would, without building its strings.
+    pub fn next_hashed(&mut self, id: &str) -> HashedStep {
+        let hash = StepHash::of(id);
+        if self.used.insert(hash) {
+            return HashedStep { hash, index: 0 };
+        }
+
+        let mut index = self.next_index.get(&hash).copied().unwrap_or(1);
+        let repeat = loop {
+            self.key.clear();
+            // Writing into a String cannot fail.
+            let _ = write!(self.key, "{id}{STEP_INDEX_SEPARATOR}{index}");
+            let candidate = StepHash::of(&self.key);
+            if self.used.insert(candidate) {
+                break candidate;
+            }
+            index += 1;
+        };
+        self.next_index.insert(hash, index + 1);
+
+        HashedStep {
+            hash: repeat,
+            index,
         }
     }
 
@@ -176,5 +415,50 @@ mod tests {
         assert_eq!((reuse.key.as_str(), reuse.index), ("a:2", 2));
         assert_eq!(counter.next("a").key, "a:3");
         assert_eq!(counter.len(), 4);
+    }
+
+    #[test]
+    fn hashed_occurrences_match_the_string_form() {
+        let mut strings = StepIdCounter::new();
+        let mut digests = StepIdCounter::with_capacity(4);
+        for id in ["a", "a:1", "a", "b", "a", "b:1", "b"] {
+            let named = strings.next(id);
+            let hashed = digests.next_hashed(id);
+            assert_eq!(hashed.index, named.index, "{id}");
+            assert_eq!(hashed.hash, StepHash::of(&named.key), "{id}");
+            assert_eq!(hashed.hash.to_string(), named.hashed, "{id}");
+        }
+        assert_eq!(digests.len(), strings.len());
+    }
+
+    #[test]
+    fn hex_round_trip_accepts_only_lowercase_digests() {
+        let hash = StepHash::of("loop-step:2");
+        let hex = hash.to_string();
+        assert_eq!(hex, "96f69a7f79d431b6add36f3251260386795d6177");
+        assert_eq!(StepHash::from_hex(&hex), Some(hash));
+        assert_eq!(StepHash::from_hex(&hex.to_uppercase()), None);
+        assert_eq!(StepHash::from_hex(&hex[..39]), None);
+        assert_eq!(StepHash::from_hex(&format!("{hex}0")), None);
+        assert_eq!(StepHash::from_hex("step"), None);
+        assert_eq!(StepHash::from_hex(&"g".repeat(40)), None);
+        assert_eq!(format!("{hash:?}"), format!("StepHash({hex})"));
+    }
+
+    #[test]
+    fn the_digest_hasher_spreads_keys_and_hashes_any_bytes() {
+        let state = StepHashState::default();
+        let hashes: HashSet<u64> = (0..1000)
+            .map(|i| state.hash_one(StepHash::of(&format!("s{i}"))))
+            .collect();
+        assert_eq!(hashes.len(), 1000, "no two of 1000 digests hash alike");
+
+        // Keys sharing their first 16 bytes still land apart: the tail is folded in too.
+        let mut a = [7_u8; 20];
+        let mut b = a;
+        a[19] = 1;
+        b[19] = 2;
+        assert_ne!(state.hash_one(StepHash(a)), state.hash_one(StepHash(b)));
+        assert_ne!(state.hash_one("ab"), state.hash_one("ab\0"));
     }
 }

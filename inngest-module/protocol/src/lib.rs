@@ -8,9 +8,9 @@
 //! | [`event`] | [`Event`], the Event API reply, internal event names, event validation |
 //! | [`function`] | [`FunctionConfig`] and its parts, exactly as registration JSON, with [`FunctionConfig::validate`] |
 //! | [`register`] | `/fn/register`, in-band sync and introspection bodies |
-//! | [`call`] | [`CallRequest`] (executor → SDK) and [`MemoizedStep`] |
+//! | [`call`] | [`CallRequest`] (executor → SDK), [`BorrowedCallRequest`] (the same, read without copying its memo) and [`MemoizedStep`] |
 //! | [`op`] | [`Op`], [`OpCode`], [`SerializedError`] (SDK → executor, in a 206) |
-//! | [`hash`] | [`hash_step_id`], [`StepIdCounter`] |
+//! | [`hash`] | [`hash_step_id`], [`StepHash`] (a hashed id as its digest), [`StepIdCounter`], [`StepHashMap`] |
 //! | [`signature`] | [`sign`], [`SigningKeys::verify_request`], [`hashed_signing_key`] |
 //! | [`jcs`] | RFC 8785 canonical JSON |
 //! | [`duration`] | Inngest time strings (`"1h30m"`, `"7d"`) |
@@ -61,7 +61,10 @@ pub mod register;
 pub mod signature;
 
 pub use backoff::Backoff;
-pub use call::{CallContext, CallRequest, CallStack, MemoizedStep};
+pub use call::{
+    BorrowedCallRequest, BorrowedSteps, CallContext, CallContextOf, CallRequest, CallRequestOf,
+    CallStack, CallStackOf, CheckedIds, MemoizedStep,
+};
 pub use cron::{CronSchedule, validate_cron};
 pub use duration::{format_duration, parse_duration, parse_go_duration};
 pub use error::ProtocolError;
@@ -71,7 +74,10 @@ pub use function::{
     FunctionConfig, Priority, RateLimit, Singleton, SingletonMode, StepConfig, StepRetries,
     StepRuntime, Throttle, Timeouts, Trigger,
 };
-pub use hash::{COMPLETE_STEP_ID, DISCOVERY_STEP_ID, StepId, StepIdCounter, hash_step_id};
+pub use hash::{
+    COMPLETE_STEP_ID, DISCOVERY_STEP_ID, HashedStep, StepHash, StepHashMap, StepHashSet,
+    StepHashState, StepHasher, StepId, StepIdCounter, hash_step_id,
+};
 pub use jcs::{canonicalize, canonicalize_value};
 pub use op::{Op, OpCode, SerializedError, Userland};
 pub use register::{

@@ -9,9 +9,10 @@ use nestling_inngest_protocol::duration::resolve_deadline;
 use nestling_inngest_protocol::event::{FUNCTION_INVOKED_EVENT, InvokeMetadata};
 use nestling_inngest_protocol::op::{InvokeFunctionOpts, RunOpts, SleepOpts, WaitForEventOpts};
 use nestling_inngest_protocol::{
-    COMPLETE_STEP_ID, CallRequest, CronSchedule, Event, FunctionConfig, InBandSyncResponse,
-    IntrospectionResponse, KeyMatch, MemoizedStep, Op, OpCode, ProtocolError, RegisterRequest,
-    SendEventsResponse, SignatureHeader, SigningKeys, StepIdCounter, Trigger, hash_step_id,
+    BorrowedCallRequest, COMPLETE_STEP_ID, CallContext, CallContextOf, CallRequest, CallStack,
+    CheckedIds, CronSchedule, Event, FunctionConfig, InBandSyncResponse, IntrospectionResponse,
+    KeyMatch, MemoizedStep, Op, OpCode, ProtocolError, RegisterRequest, SendEventsResponse,
+    SignatureHeader, SigningKeys, StepHash, StepIdCounter, Trigger, hash_step_id,
     hashed_signing_key, validate_events,
 };
 use serde_json::Value;
@@ -163,6 +164,7 @@ fn every_call_request_parses_and_round_trips() {
 
             let request = result.unwrap_or_else(|e| panic!("{} #{i}: {e}", fixture.name()));
             parsed += 1;
+            same_as_borrowed(&request, raw, &format!("{} #{i}", fixture.name()));
 
             // What the engine would send back out is what the executor sent.
             let original: Value = serde_json::from_str(raw).unwrap();
@@ -209,6 +211,58 @@ fn every_call_request_parses_and_round_trips() {
         invoked >= 2,
         "child runs started by inngest/function.invoked: {invoked}"
     );
+}
+
+/// The borrowing reader sees the same request: every field but the memo and the stack's ids
+/// equal, each memo under the digest of its key, the stack's length.
+fn same_as_borrowed(request: &CallRequest, raw: &str, name: &str) {
+    let borrowed = BorrowedCallRequest::from_str(raw).unwrap_or_else(|e| panic!("{name}: {e}"));
+
+    assert_eq!(borrowed.event, request.event, "{name}");
+    assert_eq!(borrowed.events, request.events, "{name}");
+    assert_eq!(borrowed.version, request.version, "{name}");
+    assert_eq!(borrowed.use_api, request.use_api, "{name}");
+    assert_eq!(
+        borrowed.defers.as_ref().map(|d| d.get()),
+        request.defers.as_ref().map(|d| d.get()),
+        "{name}"
+    );
+    let mut ctx = request.ctx.clone();
+    let ids = std::mem::take(&mut ctx.stack.stack);
+    assert_eq!(without_ids(&borrowed.ctx), ctx, "{name}");
+    assert_eq!(borrowed.ctx.stack.stack.len(), ids.len(), "{name}");
+
+    assert_eq!(borrowed.steps.len(), request.steps.len(), "{name}");
+    for (id, value) in &request.steps {
+        let hash = StepHash::from_hex(id).unwrap_or_else(|| panic!("{name}: key {id}"));
+        let memo = borrowed
+            .steps
+            .get(&hash)
+            .unwrap_or_else(|| panic!("{name}: {id}"));
+        assert_eq!(memo.get(), value.get(), "{name}: {id}");
+    }
+}
+
+/// A borrowed request's `ctx` as an owned one whose stack holds no ids (they were not kept).
+fn without_ids(ctx: &CallContextOf<CheckedIds>) -> CallContext {
+    CallContext {
+        run_id: ctx.run_id.clone(),
+        fn_id: ctx.fn_id.clone(),
+        env: ctx.env.clone(),
+        step_id: ctx.step_id.clone(),
+        attempt: ctx.attempt,
+        max_attempts: ctx.max_attempts,
+        stack: CallStack {
+            stack: Vec::new(),
+            current: ctx.stack.current,
+        },
+        qi_id: ctx.qi_id.clone(),
+        request_id: ctx.request_id.clone(),
+        generation_id: ctx.generation_id,
+        job_id: ctx.job_id.clone(),
+        disable_immediate_execution: ctx.disable_immediate_execution,
+        use_api: ctx.use_api,
+    }
 }
 
 /// The kinds of memo the fixtures hold, each mapped as the JS SDK reads it.
