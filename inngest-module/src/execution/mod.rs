@@ -6,6 +6,7 @@ mod driver;
 mod error;
 mod event;
 mod invocation;
+mod memo;
 mod outcome;
 mod state;
 mod step;
@@ -20,6 +21,7 @@ pub use step::{Instant, Invoke, Step, StepOptions, TimeSpan, WaitForEvent};
 
 pub(crate) use driver::run_handler;
 pub(crate) use invocation::{EventSender, InvocationParts};
+pub(crate) use memo::Memo;
 pub(crate) use outcome::internal_error_body;
 pub(crate) use state::ExecutionParams;
 

@@ -5,23 +5,22 @@
 //! takes its memoised result if the executor sent one, and otherwise parks as a *found* step.
 //! The driver watches this state to decide when the execution has settled and what to answer.
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
-use nestling_inngest_protocol::{Op, OpCode, StepId, StepIdCounter};
+use nestling_inngest_protocol::{HashedStep, Op, OpCode, StepHash, StepIdCounter};
 use parking_lot::Mutex;
-use serde_json::value::RawValue;
 
 use crate::StepInfo;
+use crate::execution::memo::{Memo, MemoValue};
 use crate::execution::outcome::ExecutedStep;
 
 /// A step found in this execution that has no memoised result.
 struct Found {
     seq: u64,
-    hashed: String,
+    hash: StepHash,
     op: Op,
     runnable: bool,
     waker: Option<Waker>,
@@ -30,11 +29,15 @@ struct Found {
 /// What the driver reads after each poll of the handler.
 #[derive(Default)]
 struct State {
-    memo: HashMap<String, Box<RawValue>>,
+    memo: Memo,
     counter: StepIdCounter,
     seq: u64,
     found: Vec<Found>,
+    /// The step to run, as the request named it (for the message when it is not reached).
     target: Option<String>,
+    /// Its digest; `None` when no step is targeted or the name is not a hashed id (which
+    /// then matches no step, as the executor's ids are lowercase hex).
+    target_hash: Option<StepHash>,
     running: usize,
     executed: Option<Box<ExecutedStep>>,
     announced: bool,
@@ -65,9 +68,10 @@ impl std::fmt::Debug for Execution {
 /// What a step learned when it claimed its id.
 pub(crate) struct Claim {
     pub(crate) exec: Arc<Execution>,
-    pub(crate) id: StepId,
+    /// The digest of the step's key, and which use of its id this is.
+    pub(crate) id: HashedStep,
     seq: u64,
-    memo: Option<Box<RawValue>>,
+    memo: Option<MemoValue>,
     /// What kind of step the parked op was, once it is targeted (for its span).
     kind: Mutex<&'static str>,
 }
@@ -92,7 +96,7 @@ pub(crate) struct ExecutionParams {
     pub(crate) max_attempts: u32,
     pub(crate) disable_immediate_execution: bool,
     pub(crate) target: Option<String>,
-    pub(crate) memo: HashMap<String, Box<RawValue>>,
+    pub(crate) memo: Memo,
 }
 
 impl Execution {
@@ -111,6 +115,10 @@ impl Execution {
             memo,
         } = params;
 
+        // Each memoised step is claimed once, so the counter needs room for that many.
+        let counter = StepIdCounter::with_capacity(memo.len() + 1);
+        let target_hash = target.as_deref().and_then(StepHash::from_hex);
+
         Arc::new(Self {
             app_id,
             function_id,
@@ -121,7 +129,9 @@ impl Execution {
             services,
             state: Mutex::new(State {
                 memo,
+                counter,
                 target,
+                target_hash,
                 ..State::default()
             }),
         })
@@ -130,10 +140,10 @@ impl Execution {
     /// Claims the next occurrence of a step id and takes its memoised result, if any.
     pub(crate) fn claim(self: &Arc<Self>, id: &str) -> Claim {
         let mut state = self.state.lock();
-        let id = state.counter.next(id);
+        let id = state.counter.next_hashed(id);
         state.seq += 1;
         let seq = state.seq;
-        let memo = state.memo.remove(&id.hashed);
+        let memo = state.memo.take(&id.hash);
         let announce = state.memo.is_empty() && !std::mem::replace(&mut state.announced, true);
         drop(state);
 
@@ -194,7 +204,9 @@ impl Execution {
         if immediate {
             let found = &mut state.found[0];
             let waker = found.waker.take();
-            state.target = Some(state.found[0].hashed.clone());
+            let hash = found.hash;
+            state.target = Some(hash.to_string());
+            state.target_hash = Some(hash);
             drop(state);
             if let Some(waker) = waker {
                 waker.wake();
@@ -241,9 +253,9 @@ fn sorted_ops(found: &mut Vec<Found>) -> Vec<Op> {
 }
 
 impl Claim {
-    /// Takes the memoised result, if the executor sent one.
-    pub(crate) fn take_memo(&mut self) -> Option<Box<RawValue>> {
-        self.memo.take()
+    /// The memoised result as JSON, if the executor sent one.
+    pub(crate) fn memo(&self) -> Option<&str> {
+        self.memo.as_ref().map(MemoValue::text)
     }
 
     /// Parks the step as found; resolves only if the driver (or the request) targets it.
@@ -258,11 +270,17 @@ impl Claim {
         }
     }
 
-    /// Runs a targeted step's body, recording the op it produced for the driver.
+    /// The hashed id as the executor writes it.
+    pub(crate) fn hashed_id(&self) -> String {
+        self.id.hash.to_string()
+    }
+
+    /// Runs a targeted step's body, recording the op it produced for the driver. `step_id`
+    /// is the id the step was given in code.
     ///
     /// The body runs inside the step's span, when a middleware gives one (the module's
     /// tracing does), so the step hooks and whatever the body logs or sends belong to it.
-    pub(crate) async fn execute<F>(&self, body: F) -> std::convert::Infallible
+    pub(crate) async fn execute<F>(&self, step_id: &str, body: F) -> std::convert::Infallible
     where
         F: Future<Output = ExecutedStep>,
     {
@@ -270,8 +288,8 @@ impl Claim {
 
         let services = &self.exec.services;
         let info = StepInfo {
-            id: self.id.id.clone(),
-            hashed_id: self.id.hashed.clone(),
+            id: step_id.to_owned(),
+            hashed_id: self.hashed_id(),
             kind: *self.kind.lock(),
         };
         let span = services
@@ -301,7 +319,7 @@ impl Future for Park<'_> {
         let claim = this.claim;
         let mut state = claim.exec.state.lock();
 
-        if this.runnable && state.target.as_deref() == Some(claim.id.hashed.as_str()) {
+        if this.runnable && state.target_hash == Some(claim.id.hash) {
             let parked = match this.op.take() {
                 Some(op) => Some(op),
                 None => state
@@ -321,7 +339,7 @@ impl Future for Park<'_> {
         if let Some(op) = this.op.take() {
             state.found.push(Found {
                 seq: claim.seq,
-                hashed: claim.id.hashed.clone(),
+                hash: claim.id.hash,
                 op,
                 runnable: this.runnable,
                 waker: Some(cx.waker().clone()),

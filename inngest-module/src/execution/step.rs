@@ -376,11 +376,11 @@ impl Step {
         Fut: Future<Output = Result<T, E>> + Send,
     {
         let step = step.into();
-        let mut claim = self.exec.claim(&step.id);
+        let claim = self.exec.claim(&step.id);
 
         async move {
-            if let Some(raw) = claim.take_memo() {
-                return decode_data(&claim, &raw);
+            if let Some(memo) = claim.memo() {
+                return decode_data(&step.id, memo);
             }
 
             let planned =
@@ -395,7 +395,7 @@ impl Step {
                     ))
                 })
             });
-            match claim.execute(executed).await {}
+            match claim.execute(&step.id, executed).await {}
         }
     }
 
@@ -451,11 +451,11 @@ impl Step {
     where
         F: FnOnce(&str) -> Result<String, StepError> + Send,
     {
-        let mut claim = self.exec.claim(&step.id);
+        let claim = self.exec.claim(&step.id);
 
         async move {
-            if let Some(raw) = claim.take_memo() {
-                return decode_memo(&claim, &raw).map(|_| ());
+            if let Some(memo) = claim.memo() {
+                return decode_memo(&step.id, memo).map(|_| ());
             }
 
             // The duration goes in `opts.duration`, where the server reads it first; the name
@@ -484,11 +484,11 @@ impl Step {
         T: DeserializeOwned + Send,
     {
         let step = step.into();
-        let mut claim = self.exec.claim(&step.id);
+        let claim = self.exec.claim(&step.id);
 
         async move {
-            if let Some(raw) = claim.take_memo() {
-                return match decode_memo(&claim, &raw)? {
+            if let Some(memo) = claim.memo() {
+                return match decode_memo(&step.id, memo)? {
                     Value::Null => Ok(None),
                     event => Event::from_json(event)
                         .map(Some)
@@ -537,11 +537,11 @@ impl Step {
     {
         let step = step.into();
         let events = events.into_events();
-        let mut claim = self.exec.claim(&step.id);
+        let claim = self.exec.claim(&step.id);
 
         async move {
-            if let Some(raw) = claim.take_memo() {
-                let sent: SentEvents = decode_data(&claim, &raw)?;
+            if let Some(memo) = claim.memo() {
+                let sent: SentEvents = decode_data(&step.id, memo)?;
                 return Ok(sent.ids);
             }
 
@@ -568,7 +568,7 @@ impl Step {
                 let ids = sender.send_events(events).await?;
                 Ok(json!({ "ids": ids }))
             });
-            match claim.execute(executed).await {}
+            match claim.execute(&step.id, executed).await {}
         }
     }
 
@@ -587,18 +587,18 @@ impl Step {
         T: DeserializeOwned + Send,
     {
         let step = step.into();
-        let mut claim = self.exec.claim(&step.id);
+        let claim = self.exec.claim(&step.id);
         let app_id = self.exec.app_id.clone();
 
         async move {
-            if let Some(raw) = claim.take_memo() {
-                return match MemoizedStep::parse(&raw) {
+            if let Some(memo) = claim.memo() {
+                return match MemoizedStep::parse_str(memo) {
                     Ok(MemoizedStep::Null) => Err(StepError::new(
                         &step.id,
                         "InngestInvokeTimeoutError",
                         "timed out waiting for the invoked function to finish",
                     )),
-                    _ => decode_data(&claim, &raw),
+                    _ => decode_data(&step.id, memo),
                 };
             }
 
@@ -653,10 +653,10 @@ fn unreachable_after_park<T>() -> Result<T, StepError> {
 }
 
 fn base_op(code: OpCode, claim: &Claim, name: &str, step: &StepOptions) -> Op {
-    Op::new(code, claim.id.hashed.clone())
+    Op::new(code, claim.hashed_id())
         .with_name(name)
         .with_display_name(step.display())
-        .with_userland(claim.id.id.clone(), claim.id.index)
+        .with_userland(step.id.clone(), claim.id.index)
 }
 
 fn raw_null() -> Box<RawValue> {
@@ -667,42 +667,56 @@ fn invalid_step(step: &str, name: &str, message: impl Into<String>) -> StepError
     StepError::new(step, name, message)
 }
 
-/// The memoised value of a step as JSON, or its stored error.
-fn decode_memo(claim: &Claim, raw: &RawValue) -> Result<Value, StepError> {
-    let memo = MemoizedStep::parse(raw)
-        .map_err(|err| invalid_step(&claim.id.id, "InvalidMemo", err.to_string()))?;
+/// The memoised value of a step as JSON, or its stored error. `step` is the step's id.
+fn decode_memo(step: &str, memo: &str) -> Result<Value, StepError> {
+    let memo = MemoizedStep::parse_str(memo)
+        .map_err(|err| invalid_step(step, "InvalidMemo", err.to_string()))?;
     match memo {
-        MemoizedStep::Error(error) => Err(StepError::from_serialized(&claim.id.id, error)),
+        MemoizedStep::Error(error) => Err(StepError::from_serialized(step, error)),
         other => {
             let raw = other.value().map(RawValue::get).unwrap_or("null");
             serde_json::from_str(raw)
-                .map_err(|err| invalid_step(&claim.id.id, "InvalidMemo", err.to_string()))
+                .map_err(|err| invalid_step(step, "InvalidMemo", err.to_string()))
         }
     }
 }
 
-/// The memoised value of a step deserialised into `T`, or its stored error.
-fn decode_data<T: DeserializeOwned>(claim: &Claim, raw: &RawValue) -> Result<T, StepError> {
-    let memo = MemoizedStep::parse(raw)
-        .map_err(|err| invalid_step(&claim.id.id, "InvalidMemo", err.to_string()))?;
+/// The memoised value of a step deserialised into `T`, or its stored error. `step` is the
+/// step's id.
+fn decode_data<T: DeserializeOwned>(step: &str, memo: &str) -> Result<T, StepError> {
+    let memo = MemoizedStep::parse_str(memo)
+        .map_err(|err| invalid_step(step, "InvalidMemo", err.to_string()))?;
     match memo {
-        MemoizedStep::Error(error) => Err(StepError::from_serialized(&claim.id.id, error)),
+        MemoizedStep::Error(error) => Err(StepError::from_serialized(step, error)),
         other => {
             let raw = other.value().map(RawValue::get).unwrap_or("null");
-            let mut de = serde_json::Deserializer::from_str(raw);
-            serde_path_to_error::deserialize(&mut de).map_err(|err| {
-                let path = err.path().to_string();
-                invalid_step(
-                    &claim.id.id,
-                    "InvalidMemo",
-                    format!(
-                        "the memoised result does not fit the step's type at `{path}`: {}",
-                        err.into_inner()
-                    ),
-                )
-            })
+            // Path tracking allocates for every key it passes, so it only runs again to
+            // name the place of a mismatch once the plain parse has failed.
+            serde_json::from_str(raw).map_err(|_| memo_mismatch::<T>(step, raw))
         }
     }
+}
+
+/// The error for a memoised result that does not fit `T`, naming where it does not.
+fn memo_mismatch<T: DeserializeOwned>(step: &str, raw: &str) -> StepError {
+    let mut de = serde_json::Deserializer::from_str(raw);
+    let reason = match serde_path_to_error::deserialize::<_, T>(&mut de) {
+        Err(err) => {
+            let path = err.path().to_string();
+            format!(
+                "the memoised result does not fit the step's type at `{path}`: {}",
+                err.into_inner()
+            )
+        }
+        // The tracked parse stops after the value, where the plain one also rejects what
+        // follows it; a memo is one JSON value, so this is not expected.
+        Ok(_) => match serde_json::from_str::<T>(raw) {
+            Err(err) => format!("the memoised result does not fit the step's type: {err}"),
+            Ok(_) => "the memoised result does not fit the step's type".to_owned(),
+        },
+    };
+
+    invalid_step(step, "InvalidMemo", reason)
 }
 
 /// Runs a step body in this request and builds the op that reports it.
@@ -722,8 +736,8 @@ where
     let exec = &claim.exec;
     let services = &exec.services;
     let info = StepInfo {
-        id: claim.id.id.clone(),
-        hashed_id: claim.id.hashed.clone(),
+        id: step.id.clone(),
+        hashed_id: claim.hashed_id(),
         kind,
     };
     services.middleware.before_step(&services.run, &info);

@@ -57,7 +57,7 @@ fn invocation_with(request: Request, middleware: MiddlewareStack) -> Invocation 
             max_attempts: request.max_attempts,
             disable_immediate_execution: request.disable_immediate,
             target: request.target,
-            memo: steps,
+            memo: crate::execution::Memo::from_steps(steps),
         },
         event: request.event.clone(),
         events: vec![request.event],
@@ -421,4 +421,74 @@ async fn middleware_transforms_input_steps_and_output() {
     };
     assert_eq!(raw.get(), r#"{"wrapped":{"a":3,"b":30}}"#);
     assert_eq!(*calls.lock(), ["input", "before", "after", "output"]);
+}
+
+#[derive(Debug, serde::Deserialize, serde::Serialize)]
+struct Pair {
+    x: i64,
+}
+
+async fn typed_step(ctx: Ctx<Value>) -> Result<Value, FunctionError> {
+    let pair: Pair = ctx
+        .step
+        .run("pair", || async { Ok::<_, FunctionError>(Pair { x: 1 }) })
+        .await?;
+    let next: i64 = ctx
+        .step
+        .run("next", || async move { Ok::<_, FunctionError>(pair.x + 1) })
+        .await?;
+    Ok(json!(next))
+}
+
+fn failure(outcome: &ExecutionOutcome) -> (&str, &str) {
+    match outcome {
+        ExecutionOutcome::Failed { error, .. } => (&error.name, &error.message),
+        other => panic!("expected a failure, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_claimed_memo_that_does_not_fit_names_the_step_and_the_field() {
+    let request = Request {
+        steps: vec![("pair", json!({"data": {"x": "not a number"}}))],
+        ..Request::default()
+    };
+    let outcome = run_handler(invocation(request), typed_step).await;
+
+    let (name, message) = failure(&outcome);
+    assert_eq!(name, "InvalidMemo", "{message}");
+    assert!(
+        message.contains("does not fit the step's type at `x`"),
+        "{message}"
+    );
+    assert!(message.contains("expected i64"), "{message}");
+}
+
+#[tokio::test]
+async fn a_claimed_error_memo_without_an_error_object_is_invalid() {
+    let request = Request {
+        steps: vec![("pair", json!({"error": "just a string"}))],
+        ..Request::default()
+    };
+    let outcome = run_handler(invocation(request), typed_step).await;
+
+    let (name, message) = failure(&outcome);
+    assert_eq!(name, "InvalidMemo", "{message}");
+    assert!(message.contains("memoised step error"), "{message}");
+}
+
+#[tokio::test]
+async fn a_malformed_memo_no_step_claims_is_not_read() {
+    let request = Request {
+        steps: vec![
+            ("pair", json!({"data": {"x": 4}})),
+            ("never-reached", json!({"error": 5})),
+        ],
+        ..Request::default()
+    };
+    let ops = ops(&run_handler(invocation(request), typed_step).await);
+
+    assert_eq!(ops.len(), 1);
+    assert_eq!(ops[0]["id"], hash_step_id("next"));
+    assert_eq!(ops[0]["data"], 5);
 }

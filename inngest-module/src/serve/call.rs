@@ -3,14 +3,17 @@
 
 use std::sync::Arc;
 
-use nestling_inngest_protocol::{CallRequest, Event as WireEvent};
+use nestling_inngest_protocol::{
+    BorrowedCallRequest, CallContextOf, CallRequest, CallRequestOf, Event as WireEvent,
+    ProtocolError,
+};
 use poem::Response;
 use serde_json::{Value, json};
 
 use super::endpoint::{Incoming, ServeState};
 use super::reply::{ExecutionReply, ReplyContext, reply_json_parts, reply_parts};
 use crate::__private::Erased;
-use crate::execution::{ExecutionParams, InvocationParts, internal_error_body};
+use crate::execution::{ExecutionParams, InvocationParts, Memo, internal_error_body};
 use crate::{Error, ExecutionOutcome, Invocation, RegisteredFunction, ServeEndpoint};
 
 impl ServeEndpoint {
@@ -103,9 +106,94 @@ impl ServeEndpoint {
                 &function,
                 function_id,
                 step_id.map(str::to_owned),
-                request,
+                CallInput::from_request(request),
             )
             .await
+    }
+}
+
+/// A call request as the endpoint runs it: the parts the handler gets, and the memo.
+struct CallInput {
+    event: WireEvent,
+    events: Vec<WireEvent>,
+    ctx: RunContext,
+    version: Option<i64>,
+    use_api: bool,
+    memo: Memo,
+}
+
+/// The parts of `ctx` a run uses.
+struct RunContext {
+    run_id: String,
+    step_id: String,
+    attempt: u32,
+    max_attempts: Option<u32>,
+    disable_immediate_execution: bool,
+    use_api: bool,
+}
+
+impl<Ids> From<CallContextOf<Ids>> for RunContext {
+    fn from(ctx: CallContextOf<Ids>) -> Self {
+        Self {
+            run_id: ctx.run_id,
+            step_id: ctx.step_id,
+            attempt: ctx.attempt,
+            max_attempts: ctx.max_attempts,
+            disable_immediate_execution: ctx.disable_immediate_execution,
+            use_api: ctx.use_api,
+        }
+    }
+}
+
+impl CallInput {
+    fn from_request(request: CallRequest) -> Self {
+        Self::with_memo(request, Memo::from_steps)
+    }
+
+    /// The request's parts, with its `steps` made into the memo by `memo`.
+    fn with_memo<Steps, Ids>(
+        request: CallRequestOf<Steps, Ids>,
+        memo: impl FnOnce(Steps) -> Memo,
+    ) -> Self {
+        let CallRequestOf {
+            event,
+            events,
+            steps,
+            ctx,
+            version,
+            use_api,
+            defers: _,
+        } = request;
+
+        Self {
+            event,
+            events,
+            ctx: ctx.into(),
+            version,
+            use_api,
+            memo: memo(steps),
+        }
+    }
+
+    /// Reads a request body. The memoised steps stay where they are in the body (one
+    /// allocation for all of them, none per step); a body that reader refuses is read again
+    /// by the owning reader, whose error message the executor gets.
+    fn read(body: Vec<u8>) -> Result<Self, ProtocolError> {
+        let body = match String::from_utf8(body) {
+            Ok(body) => Arc::new(body),
+            Err(err) => return Self::read_owned(err.as_bytes()),
+        };
+        let Ok(request) = BorrowedCallRequest::from_str(&body) else {
+            return Self::read_owned(body.as_bytes());
+        };
+
+        Ok(Self::with_memo(request, |steps| {
+            Memo::in_body(&body, steps)
+        }))
+    }
+
+    fn read_owned(body: &[u8]) -> Result<Self, ProtocolError> {
+        CallRequest::from_slice(body).map(Self::from_request)
     }
 }
 
@@ -128,7 +216,7 @@ impl ServeState {
         let Some(function) = self.function(fn_id) else {
             return unknown_function(ctx, fn_id).into_response();
         };
-        let request = match CallRequest::from_slice(&incoming.body) {
+        let request = match CallInput::read(incoming.body) {
             Ok(request) => request,
             Err(err) => {
                 let message = format!("Failed to parse data from executor: {err}");
@@ -158,7 +246,7 @@ impl ServeState {
         function: &RegisteredFunction,
         fn_id: &str,
         step_id: Option<String>,
-        mut request: CallRequest,
+        mut request: CallInput,
     ) -> ExecutionReply {
         if request.version == Some(0) {
             return internal(
@@ -186,7 +274,7 @@ impl ServeState {
         reply_parts(ctx, outcome.status(), outcome.body(), &outcome.headers())
     }
 
-    async fn load_from_api(&self, request: &mut CallRequest) -> Result<(), Error> {
+    async fn load_from_api(&self, request: &mut CallInput) -> Result<(), Error> {
         let client = self.service.client();
         let run_id = request.ctx.run_id.clone();
         let (events, steps) =
@@ -195,7 +283,7 @@ impl ServeState {
             request.event = events[0].clone();
             request.events = events;
         }
-        request.steps = steps;
+        request.memo = Memo::from_steps(steps);
         Ok(())
     }
 
@@ -204,13 +292,13 @@ impl ServeState {
         function: &RegisteredFunction,
         app_id: &str,
         fn_id: &str,
-        request: CallRequest,
+        request: CallInput,
         target: Option<String>,
     ) -> ExecutionOutcome {
-        let CallRequest {
+        let CallInput {
             event,
             events,
-            steps,
+            memo,
             ctx,
             ..
         } = request;
@@ -227,7 +315,7 @@ impl ServeState {
                     .unwrap_or_else(|| function.spec().max_attempts()),
                 disable_immediate_execution: ctx.disable_immediate_execution,
                 target,
-                memo: steps,
+                memo,
             },
             event: to_json(event),
             events: events.into_iter().map(to_json).collect(),
