@@ -4,6 +4,12 @@
 //!
 //! Picking writes nothing: the jobs in flight are kept in a claim set in memory (see
 //! `store/jobs.rs` for why that is enough after a crash), so a pick is one read.
+//!
+//! A run that is simply going on (its call answered one step, and the only job it has now is
+//! the next call, due at once) is continued by the worker that made the previous call, without
+//! a trip through this loop: that skips a read of the queue and a wake-up per step. Anything
+//! else the answer queued (parallel steps, a sleep, an invoked run, a retry later) wakes the
+//! loop as before. Runs with concurrency limits always go through the loop, which counts them.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -45,18 +51,15 @@ fn pick(
     room: usize,
     now: i64,
 ) -> Result<Vec<(Job, Option<Slots>)>> {
-    let in_flight = claims.lock().len();
+    let mut claimed = claims.lock();
+    let limit = ((room * 4).max(16) + claimed.len()) as i64;
     let due = core
         .store
-        .read(|c| jobs::due(c, now, ((room * 4).max(16) + in_flight) as i64))?;
-    let mut claimed = claims.lock();
+        .read(|c| jobs::due(c, now, limit, |id| claimed.contains(&id)))?;
     let mut picked = Vec::new();
     for mut job in due {
         if picked.len() >= room {
             break;
-        }
-        if claimed.contains(&job.id) {
-            continue;
         }
         let is_call = matches!(job.kind, JobKind::Call { .. });
         if is_call && core.calls_held.load(Ordering::Acquire) {
@@ -89,6 +92,24 @@ fn pick(
     Ok(picked)
 }
 
+/// Claims the next call of `run_id` for the worker that made its last one, when that call is
+/// the run's only job and is due now (see the module docs).
+fn continuation(core: &Core, claims: &Claims, run_id: &str) -> Option<Job> {
+    if core.calls_held.load(Ordering::Acquire) {
+        return None;
+    }
+    let now = core.clock.now();
+    let job = match core.store.read(|c| jobs::sole_due_call(c, run_id, now)) {
+        Ok(job) => job?,
+        Err(e) => {
+            tracing::warn!(target: "nestling_engine::scheduler", run_id, error = %e, "reading the run's next call failed; the queue will pick it");
+            return None;
+        }
+    };
+    // The loop may have picked it first, between the answer's commit and this read.
+    claims.lock().insert(job.id).then_some(job)
+}
+
 /// Runs until `shutdown` turns true.
 pub(crate) async fn run(core: Arc<Core>, mut shutdown: watch::Receiver<bool>) {
     let workers = Arc::new(Semaphore::new(core.config.workers.max(1)));
@@ -114,12 +135,30 @@ pub(crate) async fn run(core: Arc<Core>, mut shutdown: watch::Receiver<bool>) {
             };
             let core = core.clone();
             let claims = claims.clone();
+            let shutdown = shutdown.clone();
             tokio::spawn(async move {
-                let id = job.id;
-                // A job whose outcome could not be stored stays claimed, so that it is not
-                // retried in a loop; the next start of the engine runs it again.
-                if executor::process(core.clone(), job).await {
-                    claims.lock().remove(&id);
+                let mut job = job;
+                let limited = slots.is_some();
+                loop {
+                    let id = job.id;
+                    let run_id = job.run_id.clone();
+                    let is_call = matches!(job.kind, JobKind::Call { .. });
+                    // A job whose outcome could not be stored stays claimed, so that it is not
+                    // retried in a loop; the next start of the engine runs it again.
+                    let done = executor::process(core.clone(), job).await;
+                    if done {
+                        claims.lock().remove(&id);
+                    }
+                    let next = match run_id {
+                        Some(run_id) if done && is_call && !limited && !*shutdown.borrow() => {
+                            continuation(&core, &claims, &run_id)
+                        }
+                        _ => None,
+                    };
+                    match next {
+                        Some(next) => job = next,
+                        None => break,
+                    }
                 }
                 drop(slots);
                 drop(permit);

@@ -94,9 +94,14 @@ pub(crate) fn enqueue(conn: &Connection, job: &NewJob) -> Result<bool> {
     Ok(n == 1)
 }
 
-/// Jobs due at `now`, most urgent first, with their runs' concurrency scopes. Jobs in flight are
-/// among them; the caller skips its own claims.
-pub(crate) fn due(conn: &Connection, now: i64, limit: i64) -> Result<Vec<Job>> {
+/// Jobs due at `now`, most urgent first, with their runs' concurrency scopes, less those
+/// `skip` names (the jobs in flight, which are still in the table and are not decoded).
+pub(crate) fn due(
+    conn: &Connection,
+    now: i64,
+    limit: i64,
+    skip: impl Fn(i64) -> bool,
+) -> Result<Vec<Job>> {
     let mut stmt = conn.prepare_cached(
         "SELECT j.id, j.key, j.run_id, j.payload, r.meta FROM jobs j
            LEFT JOIN runs r ON r.id = j.run_id
@@ -115,6 +120,7 @@ pub(crate) fn due(conn: &Connection, now: i64, limit: i64) -> Result<Vec<Job>> {
         })?
         .collect::<Result<Vec<(i64, String, Option<String>, String, Option<String>)>, _>>()?;
     rows.into_iter()
+        .filter(|(id, ..)| !skip(*id))
         .map(|(id, key, run_id, payload, meta)| {
             // Most runs have no concurrency limit; their meta is not parsed at all.
             let concurrency = match meta {
@@ -143,6 +149,39 @@ pub(crate) fn next_at(conn: &Connection, now: i64) -> Result<Option<i64>> {
         |r| r.get(0),
     )?
     .flatten())
+}
+
+/// The run's only job, when it has exactly one and that one is a call due at `now`: the next
+/// call of a run that is simply going on, which the worker that made the previous call can
+/// make at once.
+pub(crate) fn sole_due_call(conn: &Connection, run_id: &str, now: i64) -> Result<Option<Job>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, key, payload, at_ms FROM jobs WHERE run_id = ?1 ORDER BY id LIMIT 2",
+    )?;
+    let rows = stmt
+        .query_map([run_id], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, i64>(3)?,
+            ))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let [(id, key, payload, at_ms)] = rows.as_slice() else {
+        return Ok(None);
+    };
+    let kind: JobKind = serde_json::from_str(payload)?;
+    if *at_ms > now || !matches!(kind, JobKind::Call { .. }) {
+        return Ok(None);
+    }
+    Ok(Some(Job {
+        id: *id,
+        key: key.clone(),
+        run_id: Some(run_id.to_owned()),
+        kind,
+        concurrency: Vec::new(),
+    }))
 }
 
 pub(crate) fn delete(conn: &Connection, id: i64) -> Result<()> {
