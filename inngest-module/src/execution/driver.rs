@@ -134,16 +134,15 @@ where
 /// Deserialises the events into the handler's type; the error names the event and field.
 ///
 /// `Event<E>` need not be `Clone`, so the first event is deserialised a second time for
-/// `ctx.event`.
+/// `ctx.event` (from the same borrowed value: nothing is copied first).
 fn typed_events<E: DeserializeOwned>(raw: Vec<Value>) -> Result<(Event<E>, Vec<Event<E>>), String> {
     let many = raw.len() > 1;
-    let decode = |index: usize, value: Value| {
-        let name = value
-            .get("name")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned();
-        Event::<E>::from_json(value).map_err(|reason| {
+    let decode = |index: usize, value: &Value| {
+        Event::<E>::from_json_ref(value).map_err(|reason| {
+            let name = value
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
             let which = if many {
                 format!("event #{index} ({name:?})")
             } else {
@@ -156,15 +155,15 @@ fn typed_events<E: DeserializeOwned>(raw: Vec<Value>) -> Result<(Event<E>, Vec<E
         })
     };
 
-    let Some(first) = raw.first().cloned() else {
+    let Some(first) = raw.first() else {
         return Err("the call request carries no event".to_owned());
     };
+    let first = decode(0, first)?;
     let events = raw
-        .into_iter()
+        .iter()
         .enumerate()
         .map(|(index, value)| decode(index, value))
         .collect::<Result<Vec<_>, _>>()?;
-    let first = decode(0, first)?;
 
     Ok((first, events))
 }

@@ -85,15 +85,30 @@ impl<T> Event<T> {
 impl<T: DeserializeOwned> Event<T> {
     /// Reads an event from its JSON form, naming the field that does not fit `T`.
     pub(crate) fn from_json(value: Value) -> Result<Self, String> {
-        serde_path_to_error::deserialize(value).map_err(|err| {
-            let path = err.path().to_string();
-            let inner = err.into_inner();
-            if path == "." {
-                inner.to_string()
-            } else {
-                format!("field `{path}`: {inner}")
+        Self::from_json_ref(&value)
+    }
+
+    /// [`from_json`](Self::from_json) without taking the value.
+    ///
+    /// Path tracking allocates for every key it passes, so it only runs to name the field
+    /// once the plain read has failed.
+    pub(crate) fn from_json_ref(value: &Value) -> Result<Self, String> {
+        Self::deserialize(value).map_err(|_| Self::mismatch(value))
+    }
+
+    fn mismatch(value: &Value) -> String {
+        match serde_path_to_error::deserialize::<_, Self>(value) {
+            Ok(_) => "the event does not fit the handler's type".to_owned(),
+            Err(err) => {
+                let path = err.path().to_string();
+                let inner = err.into_inner();
+                if path == "." {
+                    inner.to_string()
+                } else {
+                    format!("field `{path}`: {inner}")
+                }
             }
-        })
+        }
     }
 }
 

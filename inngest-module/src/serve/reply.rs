@@ -1,5 +1,7 @@
 //! Building responses: the headers every answer carries, signing, and the 401 answer.
 
+use std::sync::LazyLock;
+
 use nestling_inngest_protocol::headers as h;
 use nestling_inngest_protocol::sign;
 use poem::Response;
@@ -104,18 +106,12 @@ pub(crate) fn reply_parts(
     body: Vec<u8>,
     extra: &[(&'static str, String)],
 ) -> ExecutionReply {
-    let mut headers = HeaderMap::new();
+    let mut headers = sdk_headers().clone();
     let mut set = |name: &str, value: &str| {
         if let (Ok(name), Some(value)) = (HeaderName::try_from(name), header_value(value)) {
             headers.insert(name, value);
         }
     };
-    set("content-type", "application/json");
-    set(poem::http::header::USER_AGENT.as_str(), SDK_HEADER);
-    set(h::SDK, SDK_HEADER);
-    set(h::SDK_HANDLED, "true");
-    set(h::FRAMEWORK, FRAMEWORK);
-    set(h::REQ_VERSION, EXECUTION_VERSION);
 
     if let Some(env) = ctx.env.as_deref() {
         set(h::ENV, env);
@@ -135,6 +131,30 @@ pub(crate) fn reply_parts(
         headers,
         body,
     }
+}
+
+/// The headers every answer starts with, built once: checking and copying their names and
+/// values again for every answer was a good part of the cost of a short one.
+fn sdk_headers() -> &'static HeaderMap {
+    static HEADERS: LazyLock<HeaderMap> = LazyLock::new(|| {
+        let mut headers = HeaderMap::new();
+        let fixed = [
+            ("content-type", "application/json"),
+            (poem::http::header::USER_AGENT.as_str(), SDK_HEADER),
+            (h::SDK, SDK_HEADER),
+            (h::SDK_HANDLED, "true"),
+            (h::FRAMEWORK, FRAMEWORK),
+            (h::REQ_VERSION, EXECUTION_VERSION),
+        ];
+        for (name, value) in fixed {
+            if let (Ok(name), Some(value)) = (HeaderName::try_from(name), header_value(value)) {
+                headers.insert(name, value);
+            }
+        }
+        headers
+    });
+
+    &HEADERS
 }
 
 /// [`reply_parts`] as an HTTP response.
