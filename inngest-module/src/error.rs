@@ -58,6 +58,24 @@ pub enum Error {
         reason: String,
     },
 
+    /// The options ask for something that this build of the crate leaves out: a cargo feature
+    /// of `nestling-inngest` is off.
+    #[error(
+        "the Inngest module cannot use option `{option}`: {reason}, which needs the \
+         `{feature}` cargo feature of nestling-inngest, and this build has it off; turn it on \
+         (`nestling-inngest = {{ version = \"0.1\", features = [\"{feature}\"] }}`) or {instead}"
+    )]
+    FeatureDisabled {
+        /// The option that asks for the feature.
+        option: &'static str,
+        /// The cargo feature that is off.
+        feature: &'static str,
+        /// What the option asks for.
+        reason: String,
+        /// What to configure instead.
+        instead: &'static str,
+    },
+
     /// The module's definition and its options disagree.
     #[error("the Inngest module cannot use option `{field}`: {reason}")]
     ModuleDefinition {

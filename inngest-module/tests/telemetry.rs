@@ -11,6 +11,10 @@
 //! raw bytes right after its field tag, a span name right after its own, and strings as
 //! UTF-8, which is enough to count the spans, tell which trace they belong to and see whether
 //! event data leaked into them, without decoding protobuf.
+//!
+//! It needs both default features: the engine runs the functions, and OTLP exports the spans.
+#![cfg(all(feature = "embedded-engine", feature = "otlp"))]
+
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

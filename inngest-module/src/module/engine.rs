@@ -1,17 +1,25 @@
 //! The embedded engine the module starts in-process when no outside server is configured.
+//!
+//! Without the `embedded-engine` feature the type stays (the service and the health module
+//! ask it for its storage either way) but never holds an engine: options that would start one
+//! fail to resolve, and a hand-built [`ResolvedOptions`] that asks for one fails here with
+//! [`Error::FeatureDisabled`].
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use nestling::{BoxError, OnModuleDestroy};
+#[cfg(feature = "embedded-engine")]
 use nestling_engine::{Engine, EngineConfig, EngineHandle, RunStatus};
+#[cfg(feature = "embedded-engine")]
 use parking_lot::Mutex;
+#[cfg(feature = "embedded-engine")]
 use tokio::sync::broadcast::Receiver;
 
 use crate::{EngineStorageReport, Error, ResolvedOptions};
 
 /// The embedded engine, when the app runs without an outside server.
 pub struct EmbeddedEngine {
+    #[cfg(feature = "embedded-engine")]
     handle: Mutex<Option<EngineHandle>>,
     origin: Option<String>,
     database: Option<PathBuf>,
@@ -27,13 +35,39 @@ impl std::fmt::Debug for EmbeddedEngine {
 }
 
 impl EmbeddedEngine {
+    /// No engine: the app uses an outside server.
+    fn none() -> Self {
+        Self {
+            #[cfg(feature = "embedded-engine")]
+            handle: Mutex::new(None),
+            origin: None,
+            database: None,
+        }
+    }
+
+    #[cfg(not(feature = "embedded-engine"))]
     pub(super) async fn start_if_needed(options: &ResolvedOptions) -> Result<Self, Error> {
-        if !options.embedded_engine() {
-            return Ok(Self {
-                handle: Mutex::new(None),
-                origin: None,
-                database: None,
+        if options.embedded_engine() {
+            return Err(Error::FeatureDisabled {
+                option: "base_url",
+                feature: "embedded-engine",
+                reason: "no Inngest server is configured, so the embedded engine would run the \
+                         functions"
+                    .to_owned(),
+                instead: "set `base_url` (or INNGEST_BASE_URL, INNGEST_DEV=1, or a signing key \
+                          for Inngest Cloud)",
             });
+        }
+
+        Ok(Self::none())
+    }
+
+    #[cfg(feature = "embedded-engine")]
+    pub(super) async fn start_if_needed(options: &ResolvedOptions) -> Result<Self, Error> {
+        use std::net::SocketAddr;
+
+        if !options.embedded_engine() {
+            return Ok(Self::none());
         }
 
         // The dev server's well-known address, so that `curl .../e/{key}` and the web page are
@@ -92,20 +126,27 @@ impl EmbeddedEngine {
     }
 
     /// Probes the engine's storage (read-only), or `None` when no engine runs (or it has
-    /// stopped).
+    /// stopped, or this build has no embedded engine).
     pub fn storage_report(&self) -> Option<EngineStorageReport> {
-        let database = self.database.as_deref()?;
-        let handle = self.handle.lock();
-        let report = handle.as_ref()?.probe_storage(database);
-        Some(report.into())
+        #[cfg(feature = "embedded-engine")]
+        {
+            let database = self.database.as_deref()?;
+            let handle = self.handle.lock();
+            let report = handle.as_ref()?.probe_storage(database);
+            Some(report.into())
+        }
+        #[cfg(not(feature = "embedded-engine"))]
+        None
     }
 
     /// Run endings as the engine announces them, while it runs.
+    #[cfg(feature = "embedded-engine")]
     pub(crate) fn run_endings(&self) -> Option<Receiver<(String, RunStatus)>> {
         self.handle.lock().as_ref().map(EngineHandle::run_endings)
     }
 
     /// The composite id of the function a run belongs to.
+    #[cfg(feature = "embedded-engine")]
     pub(crate) fn run_function(&self, run_id: &str) -> Option<String> {
         let handle = self.handle.lock();
         let run = handle.as_ref()?.run(run_id).ok()??;
@@ -116,9 +157,12 @@ impl EmbeddedEngine {
 #[nestling::async_trait]
 impl OnModuleDestroy for EmbeddedEngine {
     async fn on_module_destroy(&self) -> Result<(), BoxError> {
-        let handle = self.handle.lock().take();
-        if let Some(handle) = handle {
-            handle.shutdown().await;
+        #[cfg(feature = "embedded-engine")]
+        {
+            let handle = self.handle.lock().take();
+            if let Some(handle) = handle {
+                handle.shutdown().await;
+            }
         }
         Ok(())
     }

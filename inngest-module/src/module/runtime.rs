@@ -5,14 +5,18 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use nestling::{BoxError, DiscoveryService, OnApplicationListen, OnModuleInit};
+#[cfg(feature = "embedded-engine")]
 use nestling_engine::RunStatus;
+#[cfg(feature = "embedded-engine")]
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::__private::FUNCTION_KIND;
+#[cfg(feature = "embedded-engine")]
+use crate::CancelledRun;
 use crate::middleware::contributed_middleware;
 use crate::{
-    CancelledRun, DefaultInngestService, EmbeddedEngine, FunctionRegistry, InngestMiddleware,
-    InngestService, MiddlewarePool, TracingMiddleware, attach_trace_context_injection,
+    DefaultInngestService, EmbeddedEngine, FunctionRegistry, InngestMiddleware, InngestService,
+    MiddlewarePool, TracingMiddleware, attach_trace_context_injection,
 };
 
 /// Discovery at `on_module_init`, registration at `on_application_listen`.
@@ -58,6 +62,7 @@ impl OnModuleInit for InngestRuntime {
 
         if let Some(engine) = self.embedded_engine() {
             self.service.attach_engine(Arc::clone(&engine));
+            #[cfg(feature = "embedded-engine")]
             self.watch_cancellations(&engine);
         }
         Ok(())
@@ -111,6 +116,7 @@ impl InngestRuntime {
     /// Tells the middleware of a function when the embedded engine cancels one of its runs:
     /// the serve protocol never tells the SDK itself (see
     /// [`InngestMiddleware::on_run_cancelled`]).
+    #[cfg(feature = "embedded-engine")]
     fn watch_cancellations(&self, engine: &Arc<EmbeddedEngine>) {
         let Some(mut endings) = engine.run_endings() else {
             return;

@@ -134,6 +134,18 @@ impl<E: EnvSource> Resolver<'_, E> {
             );
         }
 
+        #[cfg(not(feature = "embedded-engine"))]
+        if server == ServerKind::Embedded {
+            self.problem(
+                "base_url",
+                ValueSource::Default,
+                "is not set, and neither INNGEST_BASE_URL, INNGEST_DEV nor a signing key names \
+                 an Inngest server, so the embedded engine would run the functions; this build \
+                 of nestling-inngest has no embedded engine (its `embedded-engine` cargo \
+                 feature is off): set one of them, or turn the feature on",
+            );
+        }
+
         let mode = self
             .parsed("mode", *mode, &[ev::INNGEST_MODE], str::parse)
             .map(|mode| mode.value)

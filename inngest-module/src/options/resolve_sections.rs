@@ -135,6 +135,20 @@ impl<E: EnvSource> Resolver<'_, E> {
             .map(|name| name.value)
             .or_else(|| app_id.map(str::to_owned))
             .unwrap_or_default();
+
+        #[cfg(not(feature = "otlp"))]
+        if enabled.unwrap_or(false) && otlp_endpoint.is_some() {
+            // Only the option: OTEL_EXPORTER_OTLP_ENDPOINT may be set for every process of a
+            // deployment, and `otlp_tracer_provider` says what is missing if export is asked.
+            self.problem(
+                "tracing.otlp_endpoint",
+                ValueSource::Option,
+                "is set, but this build of nestling-inngest cannot export spans (its `otlp` \
+                 cargo feature is off): turn the feature on, or remove the option and add your \
+                 own exporter's layer to the subscriber",
+            );
+        }
+
         let otlp_endpoint = self.checked(
             "tracing.otlp_endpoint",
             otlp_endpoint,

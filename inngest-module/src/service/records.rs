@@ -125,6 +125,7 @@ impl EngineStorageReport {
     }
 }
 
+#[cfg(feature = "embedded-engine")]
 impl From<nestling_engine::StorageReport> for EngineStorageReport {
     fn from(report: nestling_engine::StorageReport) -> Self {
         let nestling_engine::StorageReport {

@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use opentelemetry::trace::TracerProvider as _;
+#[cfg(feature = "otlp")]
 use opentelemetry_otlp::WithExportConfig as _;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
@@ -41,6 +42,21 @@ pub enum TelemetryError {
         endpoint: String,
         /// What the exporter said.
         message: String,
+    },
+
+    /// Spans should be exported, but this build has no OTLP exporter: the `otlp` cargo
+    /// feature of `nestling-inngest` is off.
+    #[error(
+        "telemetry: spans should be exported to {endpoint} (from {configured_by}), but this \
+         build of nestling-inngest has no OTLP exporter: turn on its `otlp` cargo feature, or \
+         unset {configured_by} (OTEL_TRACES_EXPORTER=none turns export off) and add your own \
+         exporter's layer to the subscriber"
+    )]
+    ExportDisabled {
+        /// The endpoint spans were meant for.
+        endpoint: String,
+        /// The option or variable that set it.
+        configured_by: &'static str,
     },
 
     /// A global subscriber is already installed.
@@ -91,7 +107,9 @@ fn otlp_traces_endpoint_with(
 /// when [`otlp_traces_endpoint`] finds nowhere to send spans.
 ///
 /// # Errors
-/// [`TelemetryError::Exporter`] when the exporter cannot be built.
+/// [`TelemetryError::Exporter`] when the exporter cannot be built, and
+/// [`TelemetryError::ExportDisabled`] when an endpoint is set but the crate's `otlp` feature
+/// is off.
 pub fn otlp_tracer_provider(
     config: &TracingConfig,
 ) -> Result<Option<SdkTracerProvider>, TelemetryError> {
@@ -99,6 +117,14 @@ pub fn otlp_tracer_provider(
         return Ok(None);
     };
 
+    exporting_provider(config, endpoint).map(Some)
+}
+
+#[cfg(feature = "otlp")]
+fn exporting_provider(
+    config: &TracingConfig,
+    endpoint: String,
+) -> Result<SdkTracerProvider, TelemetryError> {
     let exporter = opentelemetry_otlp::SpanExporter::builder()
         .with_http()
         .with_endpoint(endpoint.clone())
@@ -118,7 +144,35 @@ pub fn otlp_tracer_provider(
         .build();
     tracing::debug!(target: "nestling_inngest::telemetry", %endpoint, "exporting spans over OTLP/HTTP");
 
-    Ok(Some(provider))
+    Ok(provider)
+}
+
+#[cfg(not(feature = "otlp"))]
+fn exporting_provider(
+    config: &TracingConfig,
+    endpoint: String,
+) -> Result<SdkTracerProvider, TelemetryError> {
+    Err(TelemetryError::ExportDisabled {
+        endpoint,
+        configured_by: endpoint_setting(config, |name| std::env::var(name).ok()),
+    })
+}
+
+/// The setting that chose the endpoint, in the order [`otlp_traces_endpoint`] reads them.
+/// Resolved options fill `otlp_endpoint` from OTEL_EXPORTER_OTLP_ENDPOINT too, hence the
+/// "or".
+#[cfg_attr(
+    feature = "otlp",
+    expect(dead_code, reason = "named only when export is off")
+)]
+fn endpoint_setting(config: &TracingConfig, env: impl Fn(&str) -> Option<String>) -> &'static str {
+    if config.otlp_endpoint.is_some() {
+        "`tracing.otlp_endpoint` (or OTEL_EXPORTER_OTLP_ENDPOINT)"
+    } else if env("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT").is_some_and(|v| !v.trim().is_empty()) {
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
+    } else {
+        "OTEL_EXPORTER_OTLP_ENDPOINT"
+    }
 }
 
 /// The `tracing` layer that turns spans into OpenTelemetry spans of `provider`.

@@ -6,6 +6,7 @@
 
 mod configuration;
 mod connect;
+mod features;
 mod identity;
 mod keys;
 mod module;
