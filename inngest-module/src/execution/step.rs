@@ -684,6 +684,17 @@ fn decode_memo(step: &str, memo: &str) -> Result<Value, StepError> {
 /// The memoised value of a step deserialised into `T`, or its stored error. `step` is the
 /// step's id.
 fn decode_data<T: DeserializeOwned>(step: &str, memo: &str) -> Result<T, StepError> {
+    // The executor stores a step's result as `{"data":<value>}`. When the text between that
+    // prefix and the last brace reads as exactly one `T`, it was a lone `data` key, which the
+    // rule below unwraps to the same value: one parse instead of two.
+    if let Some(value) = memo
+        .strip_prefix(r#"{"data":"#)
+        .and_then(|rest| rest.strip_suffix('}'))
+        .and_then(|inner| serde_json::from_str(inner).ok())
+    {
+        return Ok(value);
+    }
+
     let memo = MemoizedStep::parse_str(memo)
         .map_err(|err| invalid_step(step, "InvalidMemo", err.to_string()))?;
     match memo {

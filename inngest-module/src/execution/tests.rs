@@ -492,3 +492,27 @@ async fn a_malformed_memo_no_step_claims_is_not_read() {
     assert_eq!(ops[0]["id"], hash_step_id("next"));
     assert_eq!(ops[0]["data"], 5);
 }
+
+#[tokio::test]
+async fn a_data_memo_reads_the_same_however_it_is_written() {
+    for memo in [
+        r#"{"data":{"x":4}}"#,
+        r#"{ "data" : { "x" : 4 } }"#,
+        r#"{"type":"data","data":{"x":4}}"#,
+    ] {
+        let request = Request {
+            steps: vec![("pair", serde_json::from_str(memo).unwrap())],
+            ..Request::default()
+        };
+        let ops = ops(&run_handler(invocation(request), typed_step).await);
+        assert_eq!(ops[0]["data"], 5, "{memo}");
+    }
+
+    // A second key beside `data` means the memo is the value itself, which is no `Pair`.
+    let request = Request {
+        steps: vec![("pair", json!({"data": {"x": 4}, "other": 1}))],
+        ..Request::default()
+    };
+    let outcome = run_handler(invocation(request), typed_step).await;
+    assert_eq!(failure(&outcome).0, "InvalidMemo");
+}
