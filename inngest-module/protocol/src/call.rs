@@ -13,7 +13,7 @@ use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::value::RawValue;
 
-use crate::{Event, ProtocolError, SerializedError, StepHash, StepHashMap, StepHashState};
+use crate::{Event, ProtocolError, SerializedError, StepHash, StepHashSet};
 
 /// Execution version meaning "the SDK decides" (a fresh run).
 pub const VERSION_SDK_DECIDES: i64 = -1;
@@ -157,32 +157,40 @@ fn effective_version(version: Option<i64>) -> i64 {
 }
 
 /// The `steps` of a [`BorrowedCallRequest`]: each memo as the raw JSON slice of the body,
-/// by the digest of its hashed id.
+/// with the digest of its hashed id, in the order of the body.
 ///
-/// A key that is not a lowercase hex SHA-1 (no step hashes to it, so none will claim it) is
-/// only counted, once per distinct key, in `unclaimable`.
+/// They are listed, not mapped, so that reading costs no hashing: whoever looks memos up
+/// builds the one map it needs. A key given twice is listed twice, and the later value is the
+/// one that counts (as in [`CallRequest::steps`]). A key that is not a lowercase hex SHA-1
+/// (no step hashes to it, so none will claim it) is only kept, once per distinct key, in
+/// `unclaimable`.
 #[derive(Debug, Clone, Default)]
 pub struct BorrowedSteps<'a> {
-    /// Memoised values by digest; a repeated key keeps its last value, as a map does.
-    pub by_hash: StepHashMap<&'a RawValue>,
+    /// Memoised values with the digest of their key, in body order.
+    pub entries: Vec<(StepHash, &'a RawValue)>,
     /// Distinct keys that are not hashed step ids.
     pub unclaimable: Vec<Cow<'a, str>>,
 }
 
 impl<'a> BorrowedSteps<'a> {
-    /// The memo of the step with this digest.
+    /// The memo of the step with this digest (the last one given).
     pub fn get(&self, hash: &StepHash) -> Option<&'a RawValue> {
-        self.by_hash.get(hash).copied()
+        self.entries
+            .iter()
+            .rev()
+            .find(|(key, _)| key == hash)
+            .map(|(_, raw)| *raw)
     }
 
     /// The number of distinct keys, hashed ids or not.
     pub fn len(&self) -> usize {
-        self.by_hash.len() + self.unclaimable.len()
+        let distinct: StepHashSet = self.entries.iter().map(|(hash, _)| *hash).collect();
+        distinct.len() + self.unclaimable.len()
     }
 
     /// Whether no step is memoised.
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.entries.is_empty() && self.unclaimable.is_empty()
     }
 }
 
@@ -204,19 +212,14 @@ impl<'de> Visitor<'de> for BorrowedStepsVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut steps = BorrowedSteps {
-            by_hash: StepHashMap::with_capacity_and_hasher(
-                map.size_hint().unwrap_or(0),
-                StepHashState::default(),
-            ),
+            entries: Vec::with_capacity(map.size_hint().unwrap_or(0)),
             unclaimable: Vec::new(),
         };
 
         while let Some(Text(key)) = map.next_key::<Text<'de>>()? {
             let value = map.next_value::<&'de RawValue>()?;
             match StepHash::from_hex(&key) {
-                Some(hash) => {
-                    steps.by_hash.insert(hash, value);
-                }
+                Some(hash) => steps.entries.push((hash, value)),
                 None if !steps.unclaimable.contains(&key) => steps.unclaimable.push(key),
                 None => {}
             }
@@ -721,6 +724,15 @@ mod tests {
                 assert_eq!(borrowed.ctx.run_id, owned.ctx.run_id, "{body}");
             }
         }
+
+        let twice = format!(
+            r#"{{"event":{{"name":"e"}},"steps":{{"{hex}":1,"{hex}":2}},"ctx":{{"run_id":"r"}}}}"#
+        );
+        let owned = CallRequest::from_slice(twice.as_bytes()).unwrap();
+        let borrowed = BorrowedCallRequest::from_str(&twice).unwrap();
+        assert_eq!(owned.steps[&hex].get(), "2");
+        assert_eq!(borrowed.steps.get(&StepHash::of("a")).unwrap().get(), "2");
+        assert_eq!(borrowed.steps.len(), 1);
 
         let dup = BorrowedCallRequest::from_str(&variants[2]).unwrap();
         assert_eq!(

@@ -72,9 +72,10 @@ impl Memo {
     /// The memo of a request read from `body` with its steps borrowed from it: each memo
     /// stays where it is in the body.
     pub(crate) fn in_body(body: &Arc<String>, steps: BorrowedSteps<'_>) -> Self {
-        let mut memo = Self::with_capacity(Arc::clone(body), steps.by_hash.len());
+        let mut memo = Self::with_capacity(Arc::clone(body), steps.entries.len());
         memo.unclaimable = steps.unclaimable.len();
-        for (hash, raw) in steps.by_hash {
+        // In body order, so that a key given twice keeps its later value.
+        for (hash, raw) in steps.entries {
             let slot = match range_in(body, raw.get()) {
                 Some(range) => Slot::InBody(range),
                 // Not a slice of this body after all (nothing reads it that way): keep a copy.
