@@ -1,12 +1,15 @@
-//! Cost of reading a call request with 10, 100 and 1,000 memoised steps, of interpreting
-//! every memo, and of canonicalising the body for its signature.
+//! Cost of reading a call request with 10, 100 and 1,000 memoised steps (owning everything,
+//! or borrowing the memo as the serve endpoint does), of interpreting every memo, and of
+//! canonicalising the body for its signature.
 //!
 //! Run with `cargo bench -p nestling-inngest-protocol`.
 
 use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use nestling_inngest_protocol::{CallRequest, MemoizedStep, canonicalize, hash_step_id};
+use nestling_inngest_protocol::{
+    BorrowedCallRequest, CallRequest, MemoizedStep, canonicalize, hash_step_id,
+};
 
 fn body(steps: usize) -> String {
     let mut memo = Vec::with_capacity(steps);
@@ -37,6 +40,14 @@ fn call_request(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("parse", steps), &text, |b, text| {
             b.iter(|| CallRequest::from_slice(black_box(text.as_bytes())).unwrap());
         });
+
+        group.bench_with_input(
+            BenchmarkId::new("parse_borrowed", steps),
+            &text,
+            |b, text| {
+                b.iter(|| BorrowedCallRequest::from_str(black_box(text)).unwrap());
+            },
+        );
 
         let request = CallRequest::from_slice(text.as_bytes()).unwrap();
         group.bench_with_input(
