@@ -50,7 +50,7 @@ async fn call(core: &Core, job: &Job, step_id: &str, attempt: u32) -> Result<()>
         Ok(Some((run, evs, steps)))
     })?;
     let Some((run, evs, steps)) = loaded else {
-        return core.store.write(|tx| jobs::delete(tx, job.id));
+        return core.store.write(|tx| jobs::delete(tx, job));
     };
     let f = core.function(&run.function_id)?;
     let (true, Some(f)) = (run.status == RunStatus::Running, f) else {
@@ -59,7 +59,7 @@ async fn call(core: &Core, job: &Job, step_id: &str, attempt: u32) -> Result<()>
                 let error = json!({"name": "Error", "message": format!("function {} is no longer registered", run.function_slug)});
                 lifecycle::finalize(core, tx, &run, RunStatus::Failed, None, Some(&error), now)?;
             }
-            jobs::delete(tx, job.id)
+            jobs::delete(tx, job)
         });
     };
 
@@ -71,7 +71,7 @@ async fn call(core: &Core, job: &Job, step_id: &str, attempt: u32) -> Result<()>
         return core.store.write(|tx| {
             let reason = json!({"name": "Cancelled", "message": "timeouts.start elapsed before the run started"});
             lifecycle::cancel(core, tx, &run, reason, now)?;
-            jobs::delete(tx, job.id)
+            jobs::delete(tx, job)
         });
     }
 
@@ -87,7 +87,7 @@ async fn call(core: &Core, job: &Job, step_id: &str, attempt: u32) -> Result<()>
     let called_at = now;
     let now = core.clock.now();
     core.store.write(|tx| {
-        jobs::delete(tx, job.id)?;
+        jobs::delete(tx, job)?;
         // The start is written with the first answer rather than in a transaction of its own
         // before the call: the run started when it was called (`called_at`), and a crash
         // during that call leaves it unstarted, to be started by the retried call.
@@ -123,7 +123,7 @@ pub(crate) fn started(tx: &rusqlite::Connection, run_id: &str, slug: &str, at: i
 }
 
 fn timer(core: &Core, tx: &rusqlite::Connection, job: &Job, now: i64) -> Result<()> {
-    jobs::delete(tx, job.id)?;
+    jobs::delete(tx, job)?;
     let run = match &job.run_id {
         Some(id) => runs::run(tx, id)?.filter(|r| r.status == RunStatus::Running),
         None => None,

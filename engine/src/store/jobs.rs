@@ -184,8 +184,14 @@ pub(crate) fn sole_due_call(conn: &Connection, run_id: &str, now: i64) -> Result
     }))
 }
 
-pub(crate) fn delete(conn: &Connection, id: i64) -> Result<()> {
-    exec(conn, "DELETE FROM jobs WHERE id = ?1", [id])?;
+/// Removes a job once its outcome is stored. The key is matched too: the job may have been
+/// dropped meanwhile (its run ended) and its id handed to a new job, which must stay.
+pub(crate) fn delete(conn: &Connection, job: &Job) -> Result<()> {
+    exec(
+        conn,
+        "DELETE FROM jobs WHERE id = ?1 AND key = ?2",
+        params![job.id, job.key],
+    )?;
     Ok(())
 }
 

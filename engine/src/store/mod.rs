@@ -17,10 +17,9 @@ pub(crate) mod runs;
 mod schema;
 
 use std::path::Path;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 
-use parking_lot::Mutex;
 use rusqlite::{Connection, OptionalExtension, Params, Row, Transaction};
 
 use crate::error::{Error, Result};
@@ -40,6 +39,12 @@ pub(crate) const CHECKPOINT_INTERVAL: std::time::Duration = std::time::Duration:
 const WAL_BACKSTOP_PAGES: i64 = 20_000;
 
 /// Handle on the database, cheap to clone.
+///
+/// The connection sits behind `std::sync::Mutex` rather than `parking_lot`'s: under contention
+/// parking_lot spins with `sched_yield`, and on a machine whose cores are busy with other
+/// processes every yield gave the core away for a whole time slice (milliseconds, seen as
+/// thousands of `sched_yield` calls of ~1.6 ms each under `strace -c`), while the std mutex
+/// sleeps on a futex and is woken as soon as the holder unlocks.
 #[derive(Clone)]
 pub(crate) struct Store {
     conn: Arc<Mutex<Connection>>,
@@ -101,6 +106,14 @@ impl Store {
         })
     }
 
+    /// The connection. A panic while it was held (a bug) leaves it usable: SQLite rolls back
+    /// the transaction that was open when its guard is dropped.
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        self.conn
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
     /// Copies the WAL into the database file and fsyncs both, when anything was committed
     /// since the last time. The engine calls it every [`CHECKPOINT_INTERVAL`], which bounds
     /// what a power loss can take; returns whether it ran.
@@ -108,20 +121,20 @@ impl Store {
         if self.commits.swap(0, Ordering::AcqRel) == 0 {
             return Ok(false);
         }
-        let conn = self.conn.lock();
+        let conn = self.lock();
         conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
         Ok(true)
     }
 
     /// Runs `f` on the connection.
     pub(crate) fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-        let conn = self.conn.lock();
+        let conn = self.lock();
         f(&conn)
     }
 
     /// Runs `f` in one transaction, committed when `f` returns `Ok`.
     pub(crate) fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
-        let mut conn = self.conn.lock();
+        let mut conn = self.lock();
         let tx = conn.transaction()?;
         let out = f(&tx)?;
         tx.commit()?;

@@ -1,4 +1,11 @@
 //! The tables. `CREATE … IF NOT EXISTS` keeps opening an existing file harmless.
+//!
+//! `history` and `jobs` number their rows with a plain `INTEGER PRIMARY KEY`, not
+//! `AUTOINCREMENT`: both are appended to in almost every transaction, and AUTOINCREMENT
+//! rewrites the `sqlite_sequence` page each time, one more WAL frame per commit. Without it a
+//! deleted highest id can be handed out again, which neither table minds (history rows are
+//! never deleted; a job id is only a handle while the job exists). Files created before keep
+//! their AUTOINCREMENT tables, which behave the same.
 
 pub(super) const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS apps (
@@ -64,7 +71,7 @@ CREATE TABLE IF NOT EXISTS steps (
     PRIMARY KEY (run_id, hash)
 );
 CREATE TABLE IF NOT EXISTS history (
-    id        INTEGER PRIMARY KEY AUTOINCREMENT,
+    id        INTEGER PRIMARY KEY,
     run_id    TEXT NOT NULL,
     ts_ms     INTEGER NOT NULL,
     kind      TEXT NOT NULL,
@@ -75,7 +82,7 @@ CREATE TABLE IF NOT EXISTS history (
 );
 CREATE INDEX IF NOT EXISTS history_by_run ON history (run_id, id);
 CREATE TABLE IF NOT EXISTS jobs (
-    id       INTEGER PRIMARY KEY AUTOINCREMENT,
+    id       INTEGER PRIMARY KEY,
     key      TEXT NOT NULL UNIQUE,
     run_id   TEXT,
     kind     TEXT NOT NULL,
