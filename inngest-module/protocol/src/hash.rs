@@ -104,13 +104,12 @@ impl StepHash {
 
     /// Writes the lowercase hex form into `buf` and returns it, without allocating.
     pub fn encode_hex<'b>(&self, buf: &'b mut [u8; 40]) -> &'b str {
-        const DIGITS: &[u8; 16] = b"0123456789abcdef";
-        for (pair, byte) in buf.chunks_exact_mut(2).zip(self.0) {
-            pair[0] = DIGITS[usize::from(byte >> 4)];
-            pair[1] = DIGITS[usize::from(byte & 0x0f)];
+        // 40 bytes is exactly twice the digest, the only length `hex` refuses to fill otherwise,
+        // and only ASCII hex digits are written.
+        match hex::encode_to_slice(self.0, buf) {
+            Ok(()) => std::str::from_utf8(buf).unwrap_or_default(),
+            Err(_) => "",
         }
-        // Only ASCII hex digits were written.
-        std::str::from_utf8(buf).unwrap_or_default()
     }
 }
 
